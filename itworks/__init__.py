@@ -1,0 +1,50 @@
+"""IT WORKS@島根: the operator's working tool (Flask application factory)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app for the instance folder ($ITWORKS_INSTANCE or ./instance).
+
+    Refuses to start (``KeyConfigError``) when a key is missing, too widely
+    readable, or does not match the database: it never makes a new key itself.
+    """
+    from . import config, crypto, extensions
+    from .db import db, engine_options, tune_engine
+
+    instance = Path((test_config or {}).get("INSTANCE_PATH") or config.instance_path())
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    config.load(app, test_config)
+
+    keys_dir = instance / "keys"
+    app.secret_key = crypto.load_session_secret(keys_dir)
+    vault = crypto.load_vault(keys_dir)
+    app.extensions["itworks.vault"] = vault
+
+    app.config["SQLALCHEMY_ENGINES"] = {"default": engine_options(app.config["DATABASE_URL"])}
+    db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
+        from .services import keyring
+
+        try:
+            keyring.verify_against_database(db.engine, vault)
+        except Exception:
+            db.engine.dispose()
+            raise
+
+    logging.getLogger("itworks").setLevel(app.config["LOG_LEVEL"])
+    extensions.init_app(app)
+
+    from . import web
+
+    web.init_app(app)
+    return app

@@ -1,0 +1,387 @@
+"""The `itworks` command: thin entry points, grouped by area, over the services."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from . import config, create_app
+from .crypto import KeyConfigError
+from .services.errors import ServiceError
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"エラー / error: {message}", err=True)
+    sys.exit(code)
+
+
+def build_app(**overrides: Any) -> Flask:
+    try:
+        app = create_app(overrides or None)
+    except KeyConfigError as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from None
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        # One-shot commands close their connections when the command ends.
+        context.call_on_close(lambda: _dispose(app))
+    return app
+
+
+def _dispose(app: Flask) -> None:
+    from .db import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def run_service(
+    app: Flask, fn: Callable[..., Any], *args: Any, needs_vault: bool = False, **kwargs: Any
+) -> Any:
+    """Call a service inside the app context, mapping domain errors to exit code 1."""
+    from .db import db
+    from .extensions import vault
+
+    with app.app_context():
+        try:
+            if needs_vault:
+                return fn(db.session, vault(), *args, **kwargs)
+            return fn(db.session, *args, **kwargs)
+        except ServiceError as exc:
+            errors = getattr(exc, "errors", None)
+            if errors:
+                for field, message in errors.items():
+                    click.echo(f"{field}: {message}", err=True)
+                sys.exit(1)
+            _fail(str(exc), 1)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return click.prompt("パスワード / Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.group()
+@click.version_option(package_name="itworks-shimane")
+def main() -> None:
+    """IT WORKS@島根 — operator's tool. The instance folder is $ITWORKS_INSTANCE or ./instance."""
+
+
+# ------------------------------------------------------------------------ init / db
+
+
+def initialise(instance: Path) -> tuple[Flask, str | None, list[Path]]:
+    from .db import db
+    from .extensions import vault
+    from .services import instance as instance_service
+
+    try:
+        created = instance_service.prepare(instance)
+    except KeyConfigError as exc:
+        _fail(str(exc))
+    app = build_app()
+    with app.app_context():
+        password = instance_service.setup_database(db.session, db.engine, vault())
+    return app, password, created
+
+
+@main.command()
+def init() -> None:
+    """Create the instance: config, keys, database, baseline figures and the admin."""
+    instance = config.instance_path()
+    app, password, created = initialise(instance)
+    click.echo(f"instance: {instance}")
+    for path in created:
+        click.echo(f"created key: {path} (mode 0600) — back it up; data is unreadable without it")
+    click.echo(f"database: {_safe_url(app)}")
+    if password:
+        click.echo("admin user: admin")
+        click.echo(f"admin password (shown once): {password}")
+    else:
+        click.echo("already initialised; nothing to do")
+
+
+def _safe_url(app: Flask) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations."""
+    from .db import db as database
+    from .db import upgrade
+
+    app = build_app()
+    with app.app_context():
+        upgrade(database.engine, revision)
+    click.echo(f"upgraded {_safe_url(app)} to {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision."""
+    from .db import current_revision
+    from .db import db as database
+
+    app = build_app()
+    with app.app_context():
+        click.echo(current_revision(database.engine) or "(empty)")
+
+
+# ------------------------------------------------------------------------ serve
+
+
+def serve_app(app: Flask, host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from .db import db as database
+
+    with app.app_context():
+        # Connections opened before the fork must not be shared by the workers.
+        database.engine.dispose()
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("proc_name", "itworks")
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve with gunicorn (production WSGI server)."""
+    serve_app(build_app(), host, port, workers)
+
+
+# ------------------------------------------------------------------------ users
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts (admin, coordinator, prefecture)."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "prefecture"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username: str, role: str, password_stdin: bool) -> None:
+    """Create a user."""
+    from .services import users as service
+
+    app = build_app()
+    password = _read_password(password_stdin)
+    run_service(app, service.create_user, username, role, password)
+    click.echo(f"created {role} {username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password (ends their open sessions)."""
+    from .services import users as service
+
+    app = build_app()
+    run_service(app, service.set_password, username, _read_password(password_stdin))
+    click.echo(f"password changed for {username}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable a user and end their sessions."""
+    from .services import users as service
+
+    run_service(build_app(), service.set_active, username, False)
+    click.echo(f"disabled {username}")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Re-enable a disabled user."""
+    from .services import users as service
+
+    run_service(build_app(), service.set_active, username, True)
+    click.echo(f"enabled {username}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users and roles."""
+    from .services import users as service
+
+    for user in run_service(build_app(), service.list_users):
+        state = "" if user.active else " (disabled)"
+        click.echo(f"{user.username}\t{user.role}{state}")
+
+
+# ------------------------------------------------------------------------ keys
+
+
+@main.group()
+def keys() -> None:
+    """Master-key rotation."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Add a new master key, re-wrap every data key under it, keep the old one for now."""
+    from .crypto import MASTER_KEY_ENV, add_master_key
+    from .services import keyring
+
+    if os.environ.get(MASTER_KEY_ENV):
+        _fail(
+            f"{MASTER_KEY_ENV} is set: put the new key first in it yourself, then run "
+            "`itworks keys rewrap`"
+        )
+    build_app()  # refuse before touching the file if the current keys are wrong
+    new_id = add_master_key(config.instance_path() / "keys")
+    moved = run_service(build_app(), keyring.rewrap_all, needs_vault=True)
+    click.echo(f"new master key {new_id}; re-wrapped {moved} data keys")
+    click.echo("retire the old key(s) with `itworks keys retire` once backups are re-taken")
+
+
+@keys.command("rewrap")
+def keys_rewrap() -> None:
+    """Re-wrap every data key under the first (active) master key."""
+    from .services import keyring
+
+    moved = run_service(build_app(), keyring.rewrap_all, needs_vault=True)
+    click.echo(f"re-wrapped {moved} data keys")
+
+
+@keys.command("retire")
+def keys_retire() -> None:
+    """Drop every master key except the active one (after `keys rotate`)."""
+    from .crypto import retire_master_keys
+    from .services import keyring
+
+    app = build_app()
+    active = app.extensions["itworks.vault"].active_kek_id
+    moved = run_service(app, keyring.rewrap_all, needs_vault=True)
+    retired = retire_master_keys(config.instance_path() / "keys", active)
+    click.echo(f"re-wrapped {moved}; retired {', '.join(retired) or 'nothing'}; active {active}")
+
+
+# ------------------------------------------------------------------------ registrants
+
+
+@main.group()
+def registrants() -> None:
+    """Registrant records."""
+
+
+@registrants.command("erase")
+@click.argument("public_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def registrants_erase(public_id: str, yes: bool) -> None:
+    """Erase one registrant's personal data by destroying their data key."""
+    from .services import registrants as service
+
+    if not yes:
+        click.confirm(f"erase the personal data of {public_id}? This cannot be undone", abort=True)
+    run_service(build_app(), service.erase, public_id, actor_label="cli")
+    click.echo(f"erased {public_id}")
+
+
+# ------------------------------------------------------------------------ targets
+
+
+@main.group()
+def targets() -> None:
+    """KGI/KPI targets and the yearly history."""
+
+
+@targets.command("list")
+@click.option("--fy", "fiscal_year", type=int, default=2022, show_default=True)
+def targets_list(fiscal_year: int) -> None:
+    """Show a fiscal year's targets."""
+    from .services import baseline
+
+    for row in run_service(build_app(), baseline.targets, fiscal_year):
+        click.echo(f"{row.measure}\t{row.kind}\t{row.target}\t(former {row.former_target})")
+
+
+@targets.command("set")
+@click.option("--fy", "fiscal_year", type=int, required=True)
+@click.option("--measure", required=True)
+@click.option("--target", type=int, required=True)
+@click.option("--former-target", type=int)
+def targets_set(fiscal_year: int, measure: str, target: int, former_target: int | None) -> None:
+    """Set a target (and optionally the former target)."""
+    from .services import baseline
+
+    run_service(build_app(), baseline.set_target, fiscal_year, measure, target, former_target)
+    click.echo(f"FY{fiscal_year} {measure} target = {target}")
+
+
+@targets.command("set-history")
+@click.option("--fy", "fiscal_year", type=int, required=True)
+@click.option("--field", required=True)
+@click.option("--value", type=int)
+def targets_set_history(fiscal_year: int, field: str, value: int | None) -> None:
+    """Correct one figure of a past year's history."""
+    from .services import baseline
+
+    run_service(build_app(), baseline.set_history, fiscal_year, field, value)
+    click.echo(f"FY{fiscal_year} {field} = {value}")
+
+
+# ------------------------------------------------------------------------ demo
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Load the demo into the instance and stop.")
+@click.option("--registrants", "count", default=300, show_default=True, type=int)
+def demo(host: str, port: int, no_serve: bool, count: int) -> None:
+    """Initialise if needed, load demo data, print the logins and serve."""
+    from .services import demo as demo_service
+
+    instance = config.instance_path()
+    app, admin_password, _ = initialise(instance)
+    result = run_service(app, demo_service.load, count=count, needs_vault=True)
+    click.echo(f"instance: {instance}")
+    click.echo(f"demo registrants: {result.registrants} (added now: {result.added})")
+    click.echo("demo logins (passwords are new on every run):")
+    for username, role, password in result.logins:
+        click.echo(f"  {role:<12} {username:<18} {password}")
+    if admin_password:
+        click.echo(f"  {'admin':<12} {'admin':<18} {admin_password}")
+    if no_serve:
+        return
+    click.echo(f"URL: http://{host}:{port}/login")
+    serve_app(build_app(DEVELOPMENT=True), host, port, workers=2)
+
+
+if __name__ == "__main__":
+    main()

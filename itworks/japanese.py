@@ -1,0 +1,270 @@
+"""Normalisation and validation of Japanese-language input.
+
+Pure helpers (standard library only) for the forms registrants fill in:
+e-mail addresses, phone numbers, katakana readings and prefectures.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+__all__ = [
+    "PREFECTURES",
+    "Prefecture",
+    "is_kana_reading",
+    "is_valid_email",
+    "nfkc",
+    "normalize_email",
+    "normalize_phone",
+    "parse_prefecture",
+    "prefecture_code",
+    "to_katakana",
+]
+
+
+def nfkc(s: str) -> str:
+    """Return ``s`` NFKC-normalised and stripped of surrounding whitespace."""
+    return unicodedata.normalize("NFKC", s).strip()
+
+
+# --------------------------------------------------------------------------- e-mail
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321 path limit minus the angle brackets
+
+
+def normalize_email(s: str) -> str:
+    """Return the address NFKC-normalised, stripped and lower-cased.
+
+    Lower-casing the local part is technically lossy, but no mainstream
+    provider treats it as case-sensitive and it stops duplicate registrations.
+    """
+    return nfkc(s).lower()
+
+
+def is_valid_email(s: str) -> bool:
+    """Pragmatic check of an address after :func:`normalize_email`.
+
+    Exactly one ``@``, a non-empty local part, a dotted domain without empty
+    labels, no whitespace, at most 254 characters. Deliverability is the
+    confirmation mail's job, not this function's.
+    """
+    if not isinstance(s, str):
+        return False
+    email = normalize_email(s)
+    if not email or len(email) > EMAIL_MAX_LENGTH:
+        return False
+    if any(ch.isspace() for ch in email) or email.count("@") != 1:
+        return False
+    local, domain = email.split("@")
+    if not local or "." not in domain:
+        return False
+    return all(domain.split("."))
+
+
+# --------------------------------------------------------------------------- phone
+
+PHONE_ERROR = "電話番号の形式が正しくありません / Invalid phone number"
+
+# Characters people type between digit groups. NFKC has already folded the
+# full-width forms (－ → -, （ → (, ｰ → ー, ＋ → +); the dashes below survive NFKC.
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff70().]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def normalize_phone(s: str) -> str:
+    """Return a phone number in E.164 form, e.g. ``"+819012345678"``.
+
+    Domestic numbers (leading 0, 10 or 11 digits) get the +81 country code;
+    ``+81 (0)90 …`` drops the trunk 0; other ``+`` numbers are kept as ``+``
+    and digits. Raises :class:`ValueError` otherwise. The message never echoes
+    the input because a phone number is personal data that would end up in logs.
+    """
+    if not isinstance(s, str):
+        raise ValueError(PHONE_ERROR)
+    compact = _PHONE_SEPARATORS.sub("", nfkc(s))
+    international = compact.startswith("+")
+    digits = compact[1:] if international else compact
+    # ASCII-only regex: str.isdigit() would also let through e.g. Arabic-Indic digits.
+    if not _DIGITS.fullmatch(digits):
+        raise ValueError(PHONE_ERROR)
+
+    if not international:
+        if len(digits) not in (10, 11) or digits[0] != "0" or digits[1] == "0":
+            # A leading 00 is an international call prefix, not a Japanese number.
+            raise ValueError(PHONE_ERROR)
+        return "+81" + digits[1:]
+
+    if digits.startswith("81"):
+        national = digits[2:]
+        # "+81 (0)90 …" and the common mistake "+81 090 …" both carry the trunk 0.
+        if national.startswith("0"):
+            national = national[1:]
+        if national[:1] in ("", "0") or len(national) not in (9, 10):
+            raise ValueError(PHONE_ERROR)
+        return "+81" + national
+
+    # E.164 allows at most 15 digits; below 7 nothing real is dialable.
+    if digits[0] == "0" or not 7 <= len(digits) <= 15:
+        raise ValueError(PHONE_ERROR)
+    return "+" + digits
+
+
+# --------------------------------------------------------------------------- kana
+
+_HIRAGANA_TO_KATAKANA = {cp: cp + 0x60 for cp in range(0x3041, 0x3097)}
+# The iteration marks ゝゞ sit outside the contiguous syllable block.
+_HIRAGANA_TO_KATAKANA.update({0x309D: 0x30FD, 0x309E: 0x30FE})
+
+_KATAKANA_LETTER = re.compile(r"[\u30a1-\u30fa\u30fd\u30fe]")
+_KANA_READING = re.compile(r"[\u30a1-\u30fa\u30fb\u30fc\u30fd\u30fe ]+")
+
+
+def to_katakana(s: str) -> str:
+    """Fold a reading to full-width katakana.
+
+    NFKC turns half-width kana (ｶﾞ → ガ) into full-width; hiragana is shifted to
+    katakana; ー and ・ are kept; any run of whitespace, including the
+    full-width space, becomes one ASCII space.
+    """
+    folded = nfkc(s).translate(_HIRAGANA_TO_KATAKANA)
+    return " ".join(folded.split())
+
+
+def is_kana_reading(s: str) -> bool:
+    """True if ``s`` folds to katakana, ー, ・ and spaces with at least one kana."""
+    if not isinstance(s, str):
+        return False
+    folded = to_katakana(s)
+    return bool(_KANA_READING.fullmatch(folded)) and bool(_KATAKANA_LETTER.search(folded))
+
+
+# --------------------------------------------------------------------------- prefectures
+
+
+class Prefecture(NamedTuple):
+    """One prefecture: JIS X 0401 code, Japanese and English names."""
+
+    code: str
+    name: str
+    name_en: str
+
+    @property
+    def short_name(self) -> str:
+        """Name without 都/府/県; 北海道 keeps its 道 since 北海 is not used."""
+        if self.name == "北海道":
+            return self.name
+        return self.name[:-1]
+
+
+PREFECTURES: tuple[Prefecture, ...] = tuple(
+    Prefecture(f"{i:02d}", name, name_en)
+    for i, (name, name_en) in enumerate(
+        [
+            ("北海道", "Hokkaido"),
+            ("青森県", "Aomori"),
+            ("岩手県", "Iwate"),
+            ("宮城県", "Miyagi"),
+            ("秋田県", "Akita"),
+            ("山形県", "Yamagata"),
+            ("福島県", "Fukushima"),
+            ("茨城県", "Ibaraki"),
+            ("栃木県", "Tochigi"),
+            ("群馬県", "Gunma"),
+            ("埼玉県", "Saitama"),
+            ("千葉県", "Chiba"),
+            ("東京都", "Tokyo"),
+            ("神奈川県", "Kanagawa"),
+            ("新潟県", "Niigata"),
+            ("富山県", "Toyama"),
+            ("石川県", "Ishikawa"),
+            ("福井県", "Fukui"),
+            ("山梨県", "Yamanashi"),
+            ("長野県", "Nagano"),
+            ("岐阜県", "Gifu"),
+            ("静岡県", "Shizuoka"),
+            ("愛知県", "Aichi"),
+            ("三重県", "Mie"),
+            ("滋賀県", "Shiga"),
+            ("京都府", "Kyoto"),
+            ("大阪府", "Osaka"),
+            ("兵庫県", "Hyogo"),
+            ("奈良県", "Nara"),
+            ("和歌山県", "Wakayama"),
+            ("鳥取県", "Tottori"),
+            ("島根県", "Shimane"),
+            ("岡山県", "Okayama"),
+            ("広島県", "Hiroshima"),
+            ("山口県", "Yamaguchi"),
+            ("徳島県", "Tokushima"),
+            ("香川県", "Kagawa"),
+            ("愛媛県", "Ehime"),
+            ("高知県", "Kochi"),
+            ("福岡県", "Fukuoka"),
+            ("佐賀県", "Saga"),
+            ("長崎県", "Nagasaki"),
+            ("熊本県", "Kumamoto"),
+            ("大分県", "Oita"),
+            ("宮崎県", "Miyazaki"),
+            ("鹿児島県", "Kagoshima"),
+            ("沖縄県", "Okinawa"),
+        ],
+        start=1,
+    )
+)
+
+PREFECTURE_ERROR = (
+    "都道府県名またはJISコード(01〜47)を指定してください / Use a prefecture name or JIS code 01–47"
+)
+
+
+def _fold_latin(s: str) -> str:
+    # Drop macrons so that "Kōchi" and "Ōita" match the plain spellings.
+    decomposed = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+_BY_KEY: dict[str, Prefecture] = {}
+for _p in PREFECTURES:
+    _BY_KEY[_p.name] = _p
+    _BY_KEY[_p.short_name] = _p
+    _BY_KEY[_fold_latin(_p.name_en)] = _p
+del _p
+
+_CODE = re.compile(r"[0-9]{1,2}")
+
+
+def _lookup(value: str | int) -> Prefecture:
+    # bool is an int subclass; True must not mean 北海道.
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 1 <= value <= len(PREFECTURES):
+            return PREFECTURES[value - 1]
+        raise ValueError(PREFECTURE_ERROR)
+    if not isinstance(value, str):
+        raise ValueError(PREFECTURE_ERROR)
+    key = nfkc(value)
+    if _CODE.fullmatch(key):
+        number = int(key)
+        if 1 <= number <= len(PREFECTURES):
+            return PREFECTURES[number - 1]
+        raise ValueError(PREFECTURE_ERROR)
+    found = _BY_KEY.get(key) or _BY_KEY.get(_fold_latin(key))
+    if found is None:
+        raise ValueError(PREFECTURE_ERROR)
+    return found
+
+
+def parse_prefecture(value: str | int) -> str:
+    """Return the canonical Japanese name (e.g. ``"島根県"``) for ``value``.
+
+    Accepts the full or suffix-less name (島根県, 島根), the JIS code as int or
+    as a 1–2 digit string (32, "32", "０１", "1"), or the English name
+    (case-insensitive). Raises :class:`ValueError` otherwise.
+    """
+    return _lookup(value).name
+
+
+def prefecture_code(name: str | int) -> str:
+    """Return the two-digit JIS code (``"32"``) for anything :func:`parse_prefecture` accepts."""
+    return _lookup(name).code

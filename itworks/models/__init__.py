@@ -1,0 +1,56 @@
+"""SQLAlchemy 2.0 typed models. Importing this package registers every table."""
+
+from __future__ import annotations
+
+from .activity import (
+    TIERS,
+    Campaign,
+    Company,
+    Consultation,
+    Event,
+    EventSignup,
+    Hire,
+    Introduction,
+    ReasonCode,
+    SurveyResponse,
+    TierAssignment,
+)
+from .audit import AuditEvent
+from .base import Base, new_public_id, utcnow
+from .keys import DataKey, KeyCheck
+from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
+from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, UtmTouch
+from .users import ROLES, LoginFailure, LoginSession, User
+
+__all__ = [
+    "MEASURES",
+    "ORIGINS",
+    "PERSONAL_FIELDS",
+    "ROLES",
+    "TIERS",
+    "AuditEvent",
+    "Base",
+    "Campaign",
+    "Company",
+    "Consultation",
+    "DataKey",
+    "Event",
+    "EventSignup",
+    "FiscalYearPlan",
+    "Hire",
+    "Introduction",
+    "KeyCheck",
+    "KpiHistory",
+    "KpiTarget",
+    "LoginFailure",
+    "LoginSession",
+    "ReasonCode",
+    "Registrant",
+    "Setting",
+    "SurveyResponse",
+    "TierAssignment",
+    "User",
+    "UtmTouch",
+    "new_public_id",
+    "utcnow",
+]

@@ -1,0 +1,171 @@
+"""Demo data for a newcomer: Faker ja_JP people entered through the same services
+as real registrants. Only ever loaded into an instance marked as a demo."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from faker import Faker
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from .. import crypto
+from ..fiscal import JST
+from ..models import Registrant, User
+from . import registrants, users
+from .errors import Conflict, ServiceError
+from .instance import get_setting, put_setting
+
+DEMO_USERS = (
+    ("demo-admin", "admin"),
+    ("demo-coordinator", "coordinator"),
+    ("demo-prefecture", "prefecture"),
+)
+DEMO_START = date(2022, 4, 1)
+DEMO_AS_OF = date(2022, 11, 20)
+
+# (utm_source, utm_medium, utm_campaign, weight): the channels the operator uses.
+SOURCES = (
+    ("itworks_site", "organic", None, 30),
+    ("google", "cpc", "fy2022_search_ads", 18),
+    ("facebook", "social", "fy2022_sns_uiturn", 12),
+    ("twitter", "social", "fy2022_sns_uiturn", 8),
+    ("shimane_uiturn_portal", "referral", None, 10),
+    ("newsletter", "email", "fy2022_mailmag", 7),
+    ("go_shimane_fair", "event", "fy2022_fair1", 8),
+    ("techblog_media", "display", "fy2022_media_tieup", 5),
+    (None, None, None, 2),
+)
+RESIDENCES = (
+    ("東京都", 28),
+    ("大阪府", 14),
+    ("神奈川県", 10),
+    ("広島県", 9),
+    ("愛知県", 6),
+    ("福岡県", 5),
+    ("埼玉県", 5),
+    ("兵庫県", 5),
+    ("岡山県", 5),
+    ("京都府", 4),
+    ("千葉県", 4),
+    ("鳥取県", 3),
+    ("山口県", 2),
+)
+
+
+class NotADemoInstance(ServiceError):
+    pass
+
+
+@dataclass
+class DemoResult:
+    registrants: int
+    added: int
+    logins: list[tuple[str, str, str]]
+
+
+def _mark_demo(session: Session) -> None:
+    if get_setting(session, "instance_kind") == "demo":
+        return
+    if session.scalar(sa.select(Registrant.id).limit(1)) is not None:
+        raise NotADemoInstance(
+            "このインスタンスには実データがあります。デモは空のインスタンスか "
+            "ITWORKS_INSTANCE で別のフォルダを指定してください / This instance holds real "
+            "data; run the demo in an empty instance folder (set ITWORKS_INSTANCE)"
+        )
+    put_setting(session, "instance_kind", "demo")
+
+
+def _demo_logins(session: Session) -> list[tuple[str, str, str]]:
+    logins = []
+    for username, role in DEMO_USERS:
+        password = crypto.generate_password()
+        try:
+            users.create_user(session, username, role, password, actor_label="demo")
+        except Conflict:
+            users.set_password(session, username, password, actor_label="demo")
+        logins.append((username, role, password))
+    return logins
+
+
+def _registered_at(rng: random.Random) -> datetime:
+    days = (DEMO_AS_OF - DEMO_START).days
+    # Registrations rise before the autumn fairs, as in past years.
+    day = min(days, int(days * rng.betavariate(1.3, 1.0)))
+    moment = time(rng.randrange(7, 24), rng.randrange(60), rng.randrange(60))
+    local = datetime.combine(DEMO_START + timedelta(days=day), moment, tzinfo=JST)
+    return local.astimezone(UTC)
+
+
+def _phone(rng: random.Random) -> str:
+    """A mobile number in one of the shapes people really type (Faker's ja_JP
+    numbers sometimes lack the leading 0)."""
+    prefix, a, b = rng.choice("789"), rng.randint(1000, 9999), rng.randint(1000, 9999)
+    shape = rng.random()
+    if shape < 0.6:
+        return f"0{prefix}0-{a}-{b}"
+    if shape < 0.8:
+        return f"0{prefix}0{a}{b}"
+    if shape < 0.9:
+        return f"+81 {prefix}0 {a} {b}"
+    return f"0{prefix}0{a}{b}".translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def _weighted(rng: random.Random, options: tuple) -> tuple:
+    return rng.choices(options, weights=[o[-1] for o in options])[0]
+
+
+def load(
+    session: Session, vault: crypto.Vault, *, count: int = 300, seed: int = 2022
+) -> DemoResult:
+    """Make sure the demo instance has ``count`` registrants and fresh demo logins."""
+    _mark_demo(session)
+    logins = _demo_logins(session)
+    existing = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
+    rng = random.Random(seed + existing)
+    fake = Faker("ja_JP")
+    fake.seed_instance(seed + existing)
+    notice_version = current_app.config["PRIVACY_NOTICE_VERSION"]
+    notice_digest = crypto.text_digest(current_app.config["PRIVACY_NOTICE_TEXT"])
+    actor = session.scalar(sa.select(User).where(User.username == "demo-coordinator"))
+    added = 0
+    for _ in range(max(0, count - existing)):
+        last, last_kana, _roman = fake.last_name_pair()
+        female = rng.random() < 0.3
+        first, first_kana, _ = (
+            fake.first_name_female_pair() if female else fake.first_name_male_pair()
+        )
+        person = registrants.clean_person(
+            {
+                "name": f"{last} {first}",
+                "name_kana": f"{last_kana} {first_kana}",
+                "email": fake.unique.email(),
+                "phone": _phone(rng) if rng.random() < 0.8 else None,
+                "employer": fake.company() if rng.random() < 0.7 else None,
+                "residence_prefecture": _weighted(rng, RESIDENCES)[0],
+                "birth_year": rng.randint(1968, 2000),
+                "origin": rng.choices(["u_turn", "i_turn", "unknown"], [45, 40, 15])[0],
+            },
+            today=DEMO_AS_OF,
+        )
+        source, medium, campaign, _w = _weighted(rng, SOURCES)
+        registered_at = _registered_at(rng)
+        registrants.add_registrant(
+            session,
+            vault,
+            person,
+            consent=registrants.Consent(notice_version, notice_digest, registered_at),
+            registered_at=registered_at,
+            utm={"source": source, "medium": medium, "campaign": campaign},
+            source="demo",
+            actor=actor,
+        )
+        added += 1
+        if added % 100 == 0:
+            session.commit()
+    session.commit()
+    total = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
+    return DemoResult(registrants=total, added=added, logins=logins)

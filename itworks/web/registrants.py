@@ -1,0 +1,40 @@
+"""Registrant pages for coordinators (personal data: never for prefecture staff)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from ..db import db
+from ..extensions import vault
+from ..services import registrants
+from ..services.errors import NotFound
+from .access import PERSONAL_DATA, roles
+from .auth import current_staff
+
+bp = Blueprint("registrants", __name__, url_prefix="/registrants")
+
+
+@bp.get("/")
+@roles(*PERSONAL_DATA)
+def index():
+    """Show the registrants, newest first, one page at a time."""
+    page = request.args.get("page", 1, type=int) or 1
+    result = registrants.list_page(
+        db.session,
+        vault(),
+        actor=current_staff(),
+        page=page,
+        page_size=int(current_app.config["PAGE_SIZE"]),
+    )
+    return render_template("registrants/index.html", result=result)
+
+
+@bp.get("/<public_id>")
+@roles(*PERSONAL_DATA)
+def detail(public_id: str):
+    """Show one registrant's record."""
+    try:
+        registrant = registrants.view(db.session, vault(), public_id, actor=current_staff())
+    except NotFound:
+        abort(404)
+    return render_template("registrants/detail.html", r=registrant)

@@ -1,0 +1,367 @@
+"""Tests for itworks.japanese: e-mail, phone, kana and prefecture handling."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itworks.japanese import (
+    PREFECTURES,
+    is_kana_reading,
+    is_valid_email,
+    nfkc,
+    normalize_email,
+    normalize_phone,
+    parse_prefecture,
+    prefecture_code,
+    to_katakana,
+)
+
+PHONE_ERROR = "電話番号の形式が正しくありません / Invalid phone number"
+
+
+def full_width(s: str) -> str:
+    """Turn printable ASCII into its full-width form, as a Japanese IME would."""
+    return "".join(
+        "\u3000" if ch == " " else chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in s
+    )
+
+
+# --------------------------------------------------------------------------- nfkc / e-mail
+
+
+def test_nfkc_folds_width_and_strips() -> None:
+    assert nfkc("\u3000ＡＢＣ１２３ ") == "ABC123"
+    assert nfkc("ｼﾏﾈ") == "シマネ"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Taro.Yamada@Example.JP", "taro.yamada@example.jp"),
+        ("  taro@example.jp\n", "taro@example.jp"),
+        ("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ", "taro@example.jp"),
+    ],
+)
+def test_normalize_email(raw: str, expected: str) -> None:
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "taro@example.jp",
+        "Taro.Yamada+itworks@mail.pref.shimane.lg.jp",
+        " ＴＡＲＯ＠ＥＸＡＭＰＬＥ．ＪＰ ",
+        "a@b.co",
+    ],
+)
+def test_valid_emails(email: str) -> None:
+    assert is_valid_email(email)
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "",
+        "   ",
+        "taro",
+        "taro@",
+        "@example.jp",
+        "taro@localhost",
+        "taro@@example.jp",
+        "ta@ro@example.jp",
+        "taro yamada@example.jp",
+        "taro@exa mple.jp",
+        "taro@example..jp",
+        "taro@.example.jp",
+        "taro@example.jp.",
+        "a" * 250 + "@x.jp",
+        None,
+        42,
+    ],
+)
+def test_invalid_emails(email: object) -> None:
+    assert not is_valid_email(email)  # type: ignore[arg-type]
+
+
+def test_email_length_limit_is_inclusive() -> None:
+    local = "a" * (254 - len("@x.jp"))
+    assert is_valid_email(f"{local}@x.jp")
+    assert not is_valid_email(f"a{local}@x.jp")
+
+
+# --------------------------------------------------------------------------- phone
+
+SAME_MOBILE = [
+    "090-1234-5678",
+    "０９０１２３４５６７８",
+    "０９０－１２３４－５６７８",
+    "090 1234 5678",
+    "090　1234　5678",
+    "(090)1234-5678",
+    "（０９０）１２３４－５６７８",
+    "090.1234.5678",
+    "09012345678",
+    "090ー1234ー5678",
+    "090−1234−5678",
+    "090–1234–5678",
+    "090—1234—5678",
+    "090‐1234‐5678",
+    "090ｰ1234ｰ5678",
+    "+81 90 1234 5678",
+    "+81-90-1234-5678",
+    "+81 (0)90 1234 5678",
+    "+819012345678",
+    "＋８１ ９０ １２３４ ５６７８",
+    "  090-1234-5678  ",
+]
+
+
+@pytest.mark.parametrize("raw", SAME_MOBILE)
+def test_phone_variants_fold_to_e164(raw: str) -> None:
+    assert normalize_phone(raw) == "+819012345678"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0852-22-5111", "+81852225111"),  # Shimane prefectural office, 10 digits
+        ("03-1234-5678", "+81312345678"),
+        ("0120-123-456", "+81120123456"),
+        ("0800-123-4567", "+818001234567"),
+        ("050-1234-5678", "+815012345678"),
+        ("+81 852 22 5111", "+81852225111"),
+        ("+1 (415) 555-0100", "+14155550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("＋８２ １０ １２３４ ５６７８", "+821012345678"),
+    ],
+)
+def test_phone_other_forms(raw: str, expected: str) -> None:
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "abc",
+        "090-1234-567a",
+        "TEL 090-1234-5678",
+        "090-1234-5678 内線12",
+        "12345",
+        "0901234",
+        "090-1234-56789-0",  # 12 digits
+        "9012345678",  # missing the domestic 0
+        "00-1234-5678",
+        "0081-90-1234-5678",
+        "+",
+        "+81",
+        "+81 0",
+        "+81 12345",
+        "+81 90 1234 5678 9",
+        "+0 123 4567",
+        "+1 23",
+        "+1234567890123456",  # 16 digits, beyond E.164
+        "++81 90 1234 5678",
+        "090+1234+5678",
+        "٠٩٠١٢٣٤٥٦٧٨",  # Arabic-Indic digits are not accepted as phone digits
+    ],
+)
+def test_invalid_phone_raises_without_echoing_input(raw: str) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        normalize_phone(raw)
+    message = str(excinfo.value)
+    assert message == PHONE_ERROR
+    if raw.strip():
+        assert raw.strip() not in message
+    # The input must not leak through a chained exception either.
+    assert excinfo.value.__cause__ is None
+
+
+@pytest.mark.parametrize("raw", [None, 9012345678])
+def test_non_string_phone_is_rejected(raw: object) -> None:
+    with pytest.raises(ValueError, match="Invalid phone number"):
+        normalize_phone(raw)  # type: ignore[arg-type]
+
+
+_separator = st.sampled_from(["", "-", " ", ".", "ー", "−", "–", "—", "‐", "ｰ", "　"])
+
+
+@st.composite
+def domestic_numbers(draw: st.DrawFn) -> tuple[str, str]:
+    """A valid domestic number with arbitrary separators, plus its bare digits."""
+    first = draw(st.sampled_from("123456789"))
+    rest = draw(st.text("0123456789", min_size=8, max_size=9))
+    digits = "0" + first + rest
+    cut1 = draw(st.integers(1, len(digits) - 2))
+    cut2 = draw(st.integers(cut1 + 1, len(digits) - 1))
+    parts = [digits[:cut1], digits[cut1:cut2], digits[cut2:]]
+    if draw(st.booleans()):
+        parts[0] = f"({parts[0]})"
+    text = parts[0] + draw(_separator) + parts[1] + draw(_separator) + parts[2]
+    return text, digits
+
+
+@given(domestic_numbers())
+def test_phone_full_width_is_equivalent(sample: tuple[str, str]) -> None:
+    text, digits = sample
+    expected = "+81" + digits[1:]
+    assert normalize_phone(text) == expected
+    assert normalize_phone(full_width(text)) == expected
+
+
+@given(domestic_numbers())
+def test_phone_normalisation_is_idempotent(sample: tuple[str, str]) -> None:
+    once = normalize_phone(sample[0])
+    assert normalize_phone(once) == once
+
+
+# --------------------------------------------------------------------------- kana
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ﾔﾏﾀﾞ ﾀﾛｳ", "ヤマダ タロウ"),
+        ("ｶﾞｯｺｳ", "ガッコウ"),
+        ("ﾊﾟｿｺﾝ･ﾃﾞｰﾀ", "パソコン・データ"),
+        ("やまだ たろう", "ヤマダ タロウ"),
+        ("しまね", "シマネ"),
+        ("ゔぁいおりん", "ヴァイオリン"),
+        ("すゞき", "スヾキ"),
+        ("やまダ　　ﾀﾛｳ", "ヤマダ タロウ"),
+        ("  コーヒー  ", "コーヒー"),
+        ("ジョン・スミス", "ジョン・スミス"),
+        ("やまだ\u3000\u3000 たろう", "ヤマダ タロウ"),
+        ("", ""),
+    ],
+)
+def test_to_katakana(raw: str, expected: str) -> None:
+    assert to_katakana(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["ヤマダ タロウ", "ﾔﾏﾀﾞ ﾀﾛｳ", "やまだ　たろう", "ジョン・スミス", "コーヒー", "ヶ"],
+)
+def test_is_kana_reading_true(raw: str) -> None:
+    assert is_kana_reading(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "   ", "ー", "・", "山田 太郎", "Yamada Taro", "ヤマダ1", "ヤマダ,タロウ", None],
+)
+def test_is_kana_reading_false(raw: object) -> None:
+    assert not is_kana_reading(raw)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- prefectures
+
+
+def test_prefecture_table_shape() -> None:
+    assert len(PREFECTURES) == 47
+    assert [p.code for p in PREFECTURES] == [f"{i:02d}" for i in range(1, 48)]
+    assert len({p.name for p in PREFECTURES}) == 47
+    assert len({p.name_en for p in PREFECTURES}) == 47
+    assert PREFECTURES[0].name == "北海道"
+    assert PREFECTURES[12].name == "東京都"
+    assert PREFECTURES[25].name == "京都府"
+    assert PREFECTURES[26].name == "大阪府"
+    assert PREFECTURES[31] == ("32", "島根県", "Shimane")
+    assert PREFECTURES[46].name == "沖縄県"
+    suffixes = {p.name[-1] for p in PREFECTURES}
+    assert suffixes == {"道", "都", "府", "県"}
+
+
+@pytest.mark.parametrize("pref", PREFECTURES, ids=lambda p: p.name_en)
+def test_every_prefecture_parses_all_ways(pref) -> None:
+    number = int(pref.code)
+    inputs = [
+        pref.name,
+        pref.short_name,
+        pref.code,
+        str(number),
+        number,
+        full_width(pref.code),
+        pref.name_en,
+        pref.name_en.lower(),
+        pref.name_en.upper(),
+        f"  {pref.name}\u3000",
+    ]
+    for value in inputs:
+        assert parse_prefecture(value) == pref.name, value
+        assert prefecture_code(value) == pref.code, value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("島根", "島根県"),
+        ("東京", "東京都"),
+        ("大阪", "大阪府"),
+        ("京都", "京都府"),
+        ("北海道", "北海道"),
+        ("神奈川", "神奈川県"),
+        ("鹿児島", "鹿児島県"),
+        ("shimane", "島根県"),
+        ("Kōchi", "高知県"),
+        ("Ōita", "大分県"),
+        ("HYŌGO", "兵庫県"),
+        ("1", "北海道"),
+        ("01", "北海道"),
+        ("１", "北海道"),
+        ("３２", "島根県"),
+        (32, "島根県"),
+        (47, "沖縄県"),
+    ],
+)
+def test_parse_prefecture_examples(value: str | int, expected: str) -> None:
+    assert parse_prefecture(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "   ",
+        "0",
+        "00",
+        "48",
+        "032",
+        "001",
+        "-1",
+        "3.2",
+        0,
+        48,
+        -32,
+        True,
+        None,
+        32.0,
+        "島",
+        "県",
+        "島根市",
+        "松江",
+        "Shimane-ken",
+        "Edo",
+        "北海",
+    ],
+)
+def test_invalid_prefecture(value: object) -> None:
+    with pytest.raises(ValueError) as excinfo:
+        parse_prefecture(value)  # type: ignore[arg-type]
+    assert str(excinfo.value) == (
+        "都道府県名またはJISコード(01〜47)を指定してください / "
+        "Use a prefecture name or JIS code 01–47"
+    )
+    with pytest.raises(ValueError):
+        prefecture_code(value)  # type: ignore[arg-type]
+
+
+def test_prefecture_code_examples() -> None:
+    assert prefecture_code("島根県") == "32"
+    assert prefecture_code("Tokyo") == "13"
+    assert prefecture_code(1) == "01"

@@ -1,0 +1,37 @@
+"""The models and the Alembic migrations describe the same schema (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+
+def test_models_match_migrations(app) -> None:
+    from itworks.db import db
+    from itworks.models import Base
+
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_migrations_have_one_head_and_downgrade_cleanly(tmp_path) -> None:
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from itworks.db import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = alembic_config(url)
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+    engine = sa.create_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "base")
+    assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(engine)
+    assert "registrants" in sa.inspect(engine).get_table_names()
+    engine.dispose()

@@ -1,0 +1,69 @@
+"""Roles are enforced on the server for every route."""
+
+from __future__ import annotations
+
+import pytest
+from testsupport import PASSWORD
+
+PERSONAL = {"registrants.index", "registrants.detail"}
+
+
+def test_every_endpoint_declares_its_roles(app) -> None:
+    from itworks.web.access import allowed_roles
+
+    with app.app_context():
+        undeclared = [
+            rule.endpoint
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and allowed_roles(rule.endpoint) is None
+        ]
+    assert undeclared == []
+
+
+def test_prefecture_never_reaches_personal_data_endpoints(app) -> None:
+    from itworks.web.access import allowed_roles
+
+    with app.app_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint in PERSONAL:
+                assert "prefecture" not in allowed_roles(rule.endpoint)
+
+
+MATRIX = [
+    # path, anonymous, prefecture, coordinator, admin
+    ("/", 302, 200, 200, 200),
+    ("/registrants/", 302, 403, 200, 200),
+    ("/registrants/{id}", 302, 403, 200, 200),
+    ("/registrants/does-not-exist", 302, 403, 404, 404),
+    ("/login", 200, 302, 302, 302),
+]
+
+
+@pytest.mark.parametrize("role", [None, "prefecture", "coordinator", "admin"])
+def test_role_by_route_matrix(client, auth, make_registrant, role: str | None) -> None:
+    public_id = make_registrant()
+    if role:
+        auth.login(f"user-{role}", PASSWORD, role=role)
+    column = {None: 1, "prefecture": 2, "coordinator": 3, "admin": 4}[role]
+    for row in MATRIX:
+        path = row[0].format(id=public_id)
+        response = client.get(path)
+        assert response.status_code == row[column], f"{role} GET {path}"
+        if response.status_code == 302 and role is None:
+            assert response.headers["Location"].startswith("/login")
+
+
+def test_prefecture_403_page_shows_no_personal_data(client, auth, make_registrant) -> None:
+    public_id = make_registrant(name="秘密 花子")
+    auth.login("pref", PASSWORD, role="prefecture")
+    response = client.get(f"/registrants/{public_id}")
+    assert response.status_code == 403
+    assert "秘密" not in response.text
+    assert "権限がありません" in response.text
+
+
+def test_security_headers(client) -> None:
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"

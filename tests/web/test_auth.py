@@ -1,0 +1,161 @@
+"""Login, throttling, CSRF, session renewal and logout."""
+
+from __future__ import annotations
+
+import pytest
+from testsupport import PASSWORD, csrf_token
+
+REFUSED = "ユーザー名またはパスワードが正しくありません"
+
+
+def test_login_page_is_japanese_first(client) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text
+    assert "ログイン" in page.text and "ユーザー名" in page.text and "パスワード" in page.text
+
+
+def test_login_page_in_english(client) -> None:
+    page = client.get("/login?lang=en")
+    assert '<html lang="en">' in page.text
+    assert "Log in" in page.text and "Username" in page.text and "ログイン" not in page.text
+
+
+def test_successful_login_reaches_dashboard(client, auth) -> None:
+    response = auth.login(role="coordinator")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert "令和4年度" in dashboard.text
+
+
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, auth, make_user) -> None:
+    make_user("coord", "coordinator")
+    wrong = auth.login("coord", "not the password")
+    unknown = auth.login("nobody", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    assert REFUSED in wrong.text and REFUSED in unknown.text
+
+    def main_part(html: str, username: str) -> str:
+        part = html.split("<main>")[1].split("</main>")[0]
+        part = part.replace(csrf_token(html), "…")  # signed with a timestamp
+        return part.replace(f'value="{username}"', 'value="…"')
+
+    assert main_part(wrong.text, "coord") == main_part(unknown.text, "nobody")
+
+
+def test_lockout_after_repeated_failures_even_with_the_right_password(
+    client, auth, make_user
+) -> None:
+    make_user("coord", "coordinator")
+    for _ in range(5):
+        assert auth.login("coord", "wrong password!").status_code == 401
+    locked = auth.login("coord", PASSWORD)
+    assert locked.status_code == 401
+    assert REFUSED in locked.text
+    assert client.get("/").status_code == 302  # still not logged in
+
+
+def test_unknown_usernames_are_throttled_too(auth) -> None:
+    for _ in range(6):
+        response = auth.login("ghost", "whatever password")
+    assert response.status_code == 401 and REFUSED in response.text
+
+
+def test_lockout_ends_after_the_window(app, client, auth, make_user, session) -> None:
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from itworks.models import LoginFailure
+
+    make_user("coord", "coordinator")
+    for _ in range(5):
+        auth.login("coord", "wrong password!")
+    from itworks.models import utcnow
+
+    session.execute(sa.update(LoginFailure).values(failed_at=utcnow() - timedelta(minutes=16)))
+    session.commit()
+    assert auth.login("coord", PASSWORD).status_code == 302
+
+
+def test_login_without_csrf_token_is_400(client, make_user) -> None:
+    make_user("coord", "coordinator")
+    response = client.post("/login", data={"username": "coord", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_with_a_forged_csrf_token_is_400(client, make_user) -> None:
+    make_user("coord", "coordinator")
+    client.get("/login")
+    response = client.post(
+        "/login", data={"username": "coord", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+
+
+def test_login_starts_a_new_session(client, auth, make_user) -> None:
+    make_user("coord", "coordinator")
+    client.get("/login")
+    before = client.get_cookie("itworks_session").value
+    auth.login("coord", PASSWORD)
+    after = client.get_cookie("itworks_session").value
+    assert before != after
+
+
+def test_logout_really_ends_the_session(app, client, auth, make_user) -> None:
+    make_user("coord", "coordinator")
+    auth.login("coord", PASSWORD)
+    stolen = client.get_cookie("itworks_session").value
+    assert client.get("/registrants/").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/registrants/").status_code == 302
+    # Replaying the cookie captured before logout must not work either.
+    replay = app.test_client()
+    replay.set_cookie("itworks_session", stolen)
+    assert replay.get("/registrants/").status_code == 302
+
+
+def test_logout_needs_csrf(client, auth, make_user) -> None:
+    make_user("coord", "coordinator")
+    auth.login("coord", PASSWORD)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/registrants/").status_code == 200
+
+
+def test_disabled_user_loses_session(app, client, auth, make_user, session) -> None:
+    from itworks.services import users
+
+    make_user("coord", "coordinator")
+    auth.login("coord", PASSWORD)
+    users.set_active(session, "coord", False)
+    assert client.get("/registrants/").status_code == 302
+
+
+def test_open_redirect_is_refused(client, make_user) -> None:
+    make_user("coord", "coordinator")
+    page = client.get("/login")
+    response = client.post(
+        "/login?next=//evil.example/",
+        data={"username": "coord", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_session_cookie_flags(client, auth, make_user) -> None:
+    make_user("coord", "coordinator")
+    response = auth.login("coord", PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("password", ["short", ""])
+def test_users_need_a_real_password(session, password: str) -> None:
+    from itworks.services import users
+    from itworks.services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as info:
+        users.create_user(session, "newuser", "coordinator", password)
+    assert "password" in info.value.errors
