@@ -44,7 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("itworks").setLevel(app.config["LOG_LEVEL"])
     extensions.init_app(app)
 
-    from . import web
+    from . import api, web
 
     web.init_app(app)
+    api.init_app(app)
     return app

@@ -312,6 +312,194 @@ def registrants_erase(public_id: str, yes: bool) -> None:
     click.echo(f"erased {public_id}")
 
 
+@main.group()
+def events() -> None:
+    """Study sessions, meet-ups and job fairs."""
+
+
+@events.command("create")
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["fair", "study_session", "meetup", "seminar", "other"]),
+)
+@click.option("--name", required=True)
+@click.option("--starts", required=True, help="Start, e.g. 2022-07-09 13:00 (Asia/Tokyo).")
+@click.option("--ends", help="End, e.g. 2022-07-09 17:00 (Asia/Tokyo).")
+@click.option("--venue")
+@click.option("--online", is_flag=True)
+@click.option("--fair-number", type=int, help="1, 2 or 3 for the year's job fairs.")
+@click.option("--capacity", type=int)
+def events_create(kind, name, starts, ends, venue, online, fair_number, capacity) -> None:  # noqa: ANN001
+    """Create an event and print its public id (the website posts it with applications)."""
+    from .csvio import parse_datetime
+    from .services import events as service
+
+    try:
+        starts_at = parse_datetime(starts)
+        ends_at = parse_datetime(ends) if ends else None
+    except ValueError as exc:
+        _fail(f"--starts/--ends: {exc}", 1)
+    event = run_service(
+        build_app(),
+        service.create_event,
+        kind=kind,
+        name=name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        venue=venue,
+        online=online,
+        fair_number=fair_number,
+        capacity=capacity,
+        actor_label=_operator(),
+    )
+    click.echo(event.public_id)
+
+
+@events.command("list")
+@click.option("--kind")
+def events_list(kind: str | None) -> None:
+    """List events with their public ids."""
+    from .fiscal import JST
+    from .services import events as service
+
+    for event in run_service(build_app(), service.list_events, kind):
+        number = f" #{event.fair_number}" if event.fair_number else ""
+        when = event.starts_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{event.public_id}\t{event.kind}{number}\t{when}\t{event.name}")
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for the JSON API."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--scope", required=True, type=click.Choice(["intake", "read"]))
+def tokens_create(name: str, scope: str) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from .services import tokens as service
+
+    token = run_service(build_app(), service.create, name, scope, actor_label=_operator())
+    click.echo(token)
+    click.echo(f"token {name} ({scope}) created; it will not be shown again", err=True)
+
+
+@tokens.command("revoke")
+@click.argument("name")
+def tokens_revoke(name: str) -> None:
+    """Revoke a token at once."""
+    from .services import tokens as service
+
+    run_service(build_app(), service.revoke, name, actor_label=_operator())
+    click.echo(f"revoked {name}")
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """List tokens (never the tokens themselves)."""
+    from .services import tokens as service
+
+    for row in run_service(build_app(), service.list_tokens):
+        state = "revoked" if row.revoked_at else "active"
+        used = row.last_used_at.isoformat() if row.last_used_at else "never"
+        click.echo(f"{row.name}\t{row.scope}\t{state}\tlast used {used}")
+
+
+def _operator() -> str:
+    """Who ran a CLI command, for the audit trail."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _print_summary(summary, as_json: bool) -> None:  # noqa: ANN001
+    import json
+
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        verb = "would import" if summary.dry_run else "imported"
+        click.echo(
+            f"{verb}: {summary.imported}  duplicates: {summary.duplicates}  "
+            f"rejected: {summary.rejected}"
+        )
+        for error in summary.errors:
+            click.echo(f"  row {error.row}: {error.field}: {error.message}", err=True)
+    sys.exit(summary.exit_code)
+
+
+@main.group("import")
+def import_() -> None:
+    """Import spreadsheets (CSV, UTF-8 or Shift_JIS) from the previous operator."""
+
+
+@import_.command("registrants")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--consent-version",
+    default="previous-operator",
+    show_default=True,
+    help="The privacy notice these people agreed to with the previous operator.",
+)
+def import_registrants(
+    file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool, consent_version: str
+) -> None:
+    """Import registrants; each row is imported, a duplicate, or rejected with reasons."""
+    from .services import imports
+
+    app = build_app()
+    data = file.read_bytes()
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        bar = click.progressbar(length=data.count(b"\n"), label="importing", file=sys.stderr)
+        bar.__enter__()
+    try:
+        summary = run_service(
+            app,
+            imports.import_registrants,
+            data,
+            dry_run=dry_run,
+            all_or_nothing=all_or_nothing,
+            consent_version=consent_version,
+            actor_label=_operator(),
+            needs_vault=True,
+            progress=(lambda done: bar.update(done - bar.pos)) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    _print_summary(summary, as_json)
+
+
+@main.group("export")
+def export() -> None:
+    """Exports (admin; audited)."""
+
+
+@export.command("registrants")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_registrants(file: Path) -> None:
+    """Write every registrant, decrypted, as UTF-8-with-BOM CSV (opens in Excel)."""
+
+    from .services import exports
+
+    app = build_app()
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        count = run_service(
+            app, exports.export_registrants, handle, actor_label=_operator(), needs_vault=True
+        )
+    click.echo(f"exported {count} registrants to {file} (mode 0600: it holds personal data)")
+
+
 # ------------------------------------------------------------------------ targets
 
 

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 480,
     "PROXY_COUNT": 0,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "API_MAX_BODY_BYTES": 64 * 1024,
     "PRIVACY_NOTICE_VERSION": "2022-04",
     "PRIVACY_NOTICE_TEXT": (
         "ご登録いただいた個人情報は、IT WORKS@島根の転職支援（求人紹介、相談、イベント案内）"

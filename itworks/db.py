@@ -8,10 +8,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.orm import Session
 
 import migrations
 
-db = SQLAlchemy()
+# Objects stay readable after commit, so a service can return what it wrote
+# to a view or a CLI command whose session is about to close.
+db = SQLAlchemy(session_options={"expire_on_commit": False})
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -25,6 +28,10 @@ def engine_options(url: str) -> dict[str, object]:
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # Take transaction control from pysqlite, whose implicit BEGIN comes only
+    # before a write: a read-then-write unit of work would then fail with
+    # SQLITE_BUSY instead of waiting. See _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -33,9 +40,34 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def _sqlite_on_begin(connection: sa.Connection) -> None:
+    # Writers ask for IMMEDIATE (see write_transaction) so they queue on the
+    # busy timeout for the write lock up front; readers stay DEFERRED.
+    if connection.get_execution_options().get("sqlite_immediate"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
 def tune_engine(engine: sa.Engine) -> None:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's unit of work as a writer.
+
+    On SQLite this takes the write lock now (waiting up to the busy timeout),
+    so a later write cannot fail on a stale snapshot; elsewhere it does nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return  # already writing; the caller chose its transaction
+        session.commit()  # end a read-only snapshot so the write starts fresh
+    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def alembic_config(url: str) -> Config:

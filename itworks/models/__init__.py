@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .activity import (
+    EVENT_KINDS,
     TIERS,
     Campaign,
     Company,
@@ -19,15 +20,17 @@ from .audit import AuditEvent
 from .base import Base, new_public_id, utcnow
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
-from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, UtmTouch
-from .users import ROLES, LoginFailure, LoginSession, User
+from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
+from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
 
 __all__ = [
+    "EVENT_KINDS",
     "MEASURES",
     "ORIGINS",
     "PERSONAL_FIELDS",
     "ROLES",
     "TIERS",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Campaign",
@@ -46,6 +49,7 @@ __all__ = [
     "LoginSession",
     "ReasonCode",
     "Registrant",
+    "RegistrantIdentifier",
     "Setting",
     "SurveyResponse",
     "TierAssignment",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import string
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -53,9 +54,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_public_id() -> str:
-    """Random, URL-safe id for anything that appears in a URL (never a row number)."""
-    return secrets.token_urlsafe(16)
+    """Random id (about 131 bits) for anything that appears in a URL, never a row number.
+
+    Letters and digits only, so an id never starts with "-" (a CLI option) and
+    survives copy-and-paste from mail and spreadsheets.
+    """
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(22))
 
 
 class Base(DeclarativeBase):

@@ -32,9 +32,6 @@ class Registrant(PublicIdMixin, TimestampMixin, Base):
     email_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     employer_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    # Keyed HMAC blind indexes over normalised values, for exact-match dedup.
-    email_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     residence_prefecture: Mapped[str | None] = mapped_column(sa.String(8))
     birth_year: Mapped[int | None] = mapped_column()
@@ -64,6 +61,32 @@ class Registrant(PublicIdMixin, TimestampMixin, Base):
     touches: Mapped[list[UtmTouch]] = relationship(
         back_populates="registrant", order_by="UtmTouch.at"
     )
+    identifiers: Mapped[list[RegistrantIdentifier]] = relationship(
+        back_populates="registrant", cascade="all, delete-orphan"
+    )
+
+
+class RegistrantIdentifier(Base):
+    """A keyed blind index (HMAC) of a normalised email or phone number.
+
+    The unique constraint is what makes concurrent registrations of one person
+    end as one registrant: the second insert fails and finds the first.
+    """
+
+    __tablename__ = "registrant_identifiers"
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "digest"),
+        sa.CheckConstraint("kind IN ('email', 'phone')", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registrant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("registrants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    digest: Mapped[str] = mapped_column(sa.String(64))
+
+    registrant: Mapped[Registrant] = relationship(back_populates="identifiers")
 
 
 class UtmTouch(Base):

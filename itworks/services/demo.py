@@ -4,6 +4,7 @@ as real registrants. Only ever loaded into an instance marked as a demo."""
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..fiscal import JST
-from ..models import Registrant, User
-from . import registrants, users
+from ..models import Event, Registrant
+from . import events, intake, users
 from .errors import Conflict, ServiceError
 from .instance import get_setting, put_setting
 
@@ -118,54 +119,132 @@ def _weighted(rng: random.Random, options: tuple) -> tuple:
     return rng.choices(options, weights=[o[-1] for o in options])[0]
 
 
+FAIRS = (
+    (
+        1,
+        "GO 島根！ITエンジニア転職フェア 第1回（東京）",
+        datetime(2022, 7, 9, 4, 0, tzinfo=UTC),
+        "東京",
+    ),
+    (
+        2,
+        "GO 島根！ITエンジニア転職フェア 第2回（大阪）",
+        datetime(2022, 10, 15, 4, 0, tzinfo=UTC),
+        "大阪",
+    ),
+    (
+        3,
+        "GO 島根！ITエンジニア転職フェア 第3回（オンライン）",
+        datetime(2023, 1, 21, 4, 0, tzinfo=UTC),
+        None,
+    ),
+)
+
+
+def _fairs(session: Session) -> list[Event]:
+    existing = {e.fair_number: e for e in events.list_events(session, "fair")}
+    for number, name, starts_at, venue in FAIRS:
+        if number not in existing:
+            existing[number] = events.create_event(
+                session,
+                kind="fair",
+                name=name,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(hours=4),
+                venue=venue,
+                online=venue is None,
+                fair_number=number,
+                capacity=150,
+                actor_label="demo",
+            )
+    return [existing[n] for n, *_ in FAIRS]
+
+
+def _payload(fake: Faker, rng: random.Random, notice: intake.Notice) -> dict:
+    last, last_kana, _roman = fake.last_name_pair()
+    female = rng.random() < 0.3
+    first, first_kana, _ = fake.first_name_female_pair() if female else fake.first_name_male_pair()
+    source, medium, campaign, _w = _weighted(rng, SOURCES)
+    kana = f"{last_kana} {first_kana}"
+    if rng.random() < 0.15:  # some type the reading in hiragana or half-width kana
+        kana = unicodedata.normalize("NFKC", kana).translate(_KATA_TO_HIRA)
+    return {
+        "name": f"{last} {first}",
+        "name_kana": kana,
+        "email": fake.unique.email(),
+        "phone": _phone(rng) if rng.random() < 0.8 else None,
+        "employer": fake.company() if rng.random() < 0.7 else None,
+        "residence_prefecture": _weighted(rng, RESIDENCES)[0],
+        "birth_year": rng.randint(1968, 2000),
+        "origin": rng.choices(["u_turn", "i_turn", "unknown"], [45, 40, 15])[0],
+        "consent": {"notice_version": notice.version, "agreed": True},
+        "utm": {"source": source, "medium": medium, "campaign": campaign},
+    }
+
+
+_KATA_TO_HIRA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
+
+
 def load(
     session: Session, vault: crypto.Vault, *, count: int = 300, seed: int = 2022
 ) -> DemoResult:
-    """Make sure the demo instance has ``count`` registrants and fresh demo logins."""
+    """Make sure the demo instance has ``count`` registrants and fresh demo logins.
+
+    People arrive through the same intake as the website's posts: some come
+    twice (another channel, a full-width email), some apply to the fairs.
+    """
     _mark_demo(session)
     logins = _demo_logins(session)
+    fairs = _fairs(session)
     existing = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
     rng = random.Random(seed + existing)
     fake = Faker("ja_JP")
     fake.seed_instance(seed + existing)
-    notice_version = current_app.config["PRIVACY_NOTICE_VERSION"]
-    notice_digest = crypto.text_digest(current_app.config["PRIVACY_NOTICE_TEXT"])
-    actor = session.scalar(sa.select(User).where(User.username == "demo-coordinator"))
+    notice = intake.Notice(
+        current_app.config["PRIVACY_NOTICE_VERSION"], current_app.config["PRIVACY_NOTICE_TEXT"]
+    )
     added = 0
-    for _ in range(max(0, count - existing)):
-        last, last_kana, _roman = fake.last_name_pair()
-        female = rng.random() < 0.3
-        first, first_kana, _ = (
-            fake.first_name_female_pair() if female else fake.first_name_male_pair()
-        )
-        person = registrants.clean_person(
-            {
-                "name": f"{last} {first}",
-                "name_kana": f"{last_kana} {first_kana}",
-                "email": fake.unique.email(),
-                "phone": _phone(rng) if rng.random() < 0.8 else None,
-                "employer": fake.company() if rng.random() < 0.7 else None,
-                "residence_prefecture": _weighted(rng, RESIDENCES)[0],
-                "birth_year": rng.randint(1968, 2000),
-                "origin": rng.choices(["u_turn", "i_turn", "unknown"], [45, 40, 15])[0],
-            },
-            today=DEMO_AS_OF,
-        )
-        source, medium, campaign, _w = _weighted(rng, SOURCES)
+    people: list[tuple[dict, datetime]] = []
+    while existing + added < count:
+        payload = _payload(fake, rng, notice)
         registered_at = _registered_at(rng)
-        registrants.add_registrant(
-            session,
-            vault,
-            person,
-            consent=registrants.Consent(notice_version, notice_digest, registered_at),
-            registered_at=registered_at,
-            utm={"source": source, "medium": medium, "campaign": campaign},
-            source="demo",
-            actor=actor,
+        arrival = intake.validate(payload, notice, now=registered_at)
+        result = intake.register(
+            session, vault, arrival, channel="demo", registered_at=registered_at
         )
-        added += 1
-        if added % 100 == 0:
-            session.commit()
-    session.commit()
+        added += not result.duplicate
+        people.append((payload, registered_at))
+        if rng.random() < 0.04:  # the same person again, typed differently
+            again = {
+                **payload,
+                "email": _full_width(payload["email"]),
+                "utm": {"source": "newsletter", "medium": "email", "campaign": None},
+            }
+            later = registered_at + timedelta(days=rng.randint(1, 30))
+            intake.register(
+                session,
+                vault,
+                intake.validate(again, notice, now=later),
+                channel="demo",
+                registered_at=later,
+            )
+    if people:
+        for fair in fairs:
+            if fair.starts_at.date() > DEMO_AS_OF:
+                continue
+            before = [p for p in people if p[1] < fair.starts_at - timedelta(days=3)]
+            for payload, _ in rng.sample(before, k=min(len(before), rng.randint(40, 60))):
+                applied = fair.starts_at - timedelta(days=rng.randint(3, 40))
+                intake.apply_to_fair(
+                    session,
+                    vault,
+                    intake.validate(payload, notice, now=applied),
+                    fair.public_id,
+                    applied_at=applied,
+                )
     total = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
     return DemoResult(registrants=total, added=added, logins=logins)
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

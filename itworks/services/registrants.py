@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from .. import japanese
 from ..crypto import DecryptionError, Vault
-from ..models import ORIGINS, PERSONAL_FIELDS, DataKey, Registrant, User, UtmTouch, utcnow
+from ..models import (
+    ORIGINS,
+    PERSONAL_FIELDS,
+    DataKey,
+    Registrant,
+    RegistrantIdentifier,
+    User,
+    UtmTouch,
+    utcnow,
+)
 from ..models.base import new_public_id
 from . import audit
 from .errors import InvalidInput, NotFound
@@ -22,6 +31,7 @@ from .errors import InvalidInput, NotFound
 log = logging.getLogger(__name__)
 
 TABLE = "registrants"
+TOUCH_REPEAT_WINDOW = timedelta(days=1)
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 MAX_LENGTHS = {"name": 100, "name_kana": 100, "email": 254, "employer": 200}
 
@@ -43,7 +53,7 @@ MESSAGES = {
 @dataclass(frozen=True)
 class Consent:
     notice_version: str
-    notice_sha256: str
+    notice_sha256: str | None
     agreed_at: datetime
 
 
@@ -157,31 +167,34 @@ def clean_utm(utm: Any) -> dict[str, str | None]:
     return {k: (utm.get(k) or "").strip()[:200] or None for k in UTM_KEYS}
 
 
-def email_index(vault: Vault, normalized_email: str) -> str:
-    return vault.blind_index("email", normalized_email)
-
-
-def phone_index(vault: Vault, normalized_phone: str) -> str:
-    return vault.blind_index("phone", normalized_phone)
+def identifier_digests(vault: Vault, email: str | None, phone: str | None) -> list[tuple[str, str]]:
+    """(kind, keyed digest) pairs for the normalised email and phone."""
+    pairs = []
+    if email:
+        pairs.append(("email", vault.blind_index("email", email)))
+    if phone:
+        pairs.append(("phone", vault.blind_index("phone", phone)))
+    return pairs
 
 
 def find_existing(
     session: Session, vault: Vault, email: str | None, phone: str | None
 ) -> Registrant | None:
-    """The live registrant with this normalised email or phone, if any."""
-    conditions = []
-    if email:
-        conditions.append(Registrant.email_index == email_index(vault, email))
-    if phone:
-        conditions.append(Registrant.phone_index == phone_index(vault, phone))
-    if not conditions:
-        return None
-    return session.scalar(
-        sa.select(Registrant)
-        .where(sa.or_(*conditions), Registrant.merged_into_id.is_(None))
-        .order_by(Registrant.id)
-        .limit(1)
-    )
+    """The live registrant known by this normalised email or phone, if any (email first)."""
+    for kind, digest in identifier_digests(vault, email, phone):
+        registrant = session.scalar(
+            sa.select(Registrant)
+            .join(RegistrantIdentifier)
+            .where(
+                RegistrantIdentifier.kind == kind,
+                RegistrantIdentifier.digest == digest,
+                Registrant.merged_into_id.is_(None),
+            )
+            .limit(1)
+        )
+        if registrant is not None:
+            return registrant
+    return None
 
 
 def add_registrant(
@@ -235,20 +248,10 @@ def add_registrant(
                 value=person.get(name),
             ),
         )
-    if person.get("email"):
-        registrant.email_index = email_index(vault, person["email"])
-    if person.get("phone"):
-        registrant.phone_index = phone_index(vault, person["phone"])
+    for kind, digest in identifier_digests(vault, person.get("email"), person.get("phone")):
+        registrant.identifiers.append(RegistrantIdentifier(kind=kind, digest=digest))
     session.add(registrant)
-    session.add(
-        UtmTouch(
-            registrant=registrant,
-            at=registrant.registered_at,
-            channel=source,
-            referrer=registrant.referrer,
-            **{f"utm_{k}": utm.get(k) for k in UTM_KEYS},
-        )
-    )
+    add_touch(session, registrant, source, utm, registrant.referrer, registrant.registered_at)
     session.flush()
     audit.record(
         session,
@@ -260,6 +263,41 @@ def add_registrant(
         source=source,
     )
     return registrant
+
+
+def add_touch(
+    session: Session,
+    registrant: Registrant,
+    channel: str,
+    utm: Mapping[str, str | None],
+    referrer: str | None,
+    at: datetime,
+) -> bool:
+    """Record one arrival with its attribution; an identical one within a day is
+    the same arrival repeated (a retried request, a re-run import) and is skipped."""
+    values = {f"utm_{k}": utm.get(k) for k in UTM_KEYS}
+    if registrant.id is not None:
+        same = session.scalar(
+            sa.select(UtmTouch.id)
+            .where(
+                UtmTouch.registrant_id == registrant.id,
+                UtmTouch.channel == channel,
+                UtmTouch.referrer.is_(None) if referrer is None else UtmTouch.referrer == referrer,
+                UtmTouch.at > at - TOUCH_REPEAT_WINDOW,
+                UtmTouch.at < at + TOUCH_REPEAT_WINDOW,
+                *[
+                    getattr(UtmTouch, k).is_(None) if v is None else getattr(UtmTouch, k) == v
+                    for k, v in values.items()
+                ],
+            )
+            .limit(1)
+        )
+        if same is not None:
+            return False
+    session.add(
+        UtmTouch(registrant=registrant, at=at, channel=channel, referrer=referrer, **values)
+    )
+    return True
 
 
 def get(session: Session, public_id: str) -> Registrant:
@@ -401,8 +439,8 @@ def erase(
     registrant.data_key.destroyed_at = now
     for name in PERSONAL_FIELDS:
         setattr(registrant, f"{name}_enc", None)
-    registrant.email_index = None
-    registrant.phone_index = None
+    # Forgotten means not recognised either: a later registration is a new person.
+    registrant.identifiers.clear()
     registrant.erased_at = now
     audit.record(
         session,

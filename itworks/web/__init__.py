@@ -66,6 +66,10 @@ def _error(error: HTTPException | Exception):  # noqa: ANN202
         log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.endpoint)
     if isinstance(error, CSRFError):
         code = 400
+    if request.path.startswith("/api/"):
+        from ..api import error_response
+
+        return error_response(code)
     message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500] if code >= 500 else ERROR_MESSAGES[400])
     return render_template("error.html", code=code, message=message), code
 

@@ -20,6 +20,20 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("scope IN ('intake', 'read')", name=op.f("ck_api_tokens_scope")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("digest", name=op.f("uq_api_tokens_digest")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_tokens_name")),
+    )
+    op.create_table(
         "campaigns",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -235,8 +249,6 @@ def upgrade() -> None:
         sa.Column("email_enc", sa.LargeBinary(), nullable=True),
         sa.Column("phone_enc", sa.LargeBinary(), nullable=True),
         sa.Column("employer_enc", sa.LargeBinary(), nullable=True),
-        sa.Column("email_index", sa.String(length=64), nullable=True),
-        sa.Column("phone_index", sa.String(length=64), nullable=True),
         sa.Column("residence_prefecture", sa.String(length=8), nullable=True),
         sa.Column("birth_year", sa.Integer(), nullable=True),
         sa.Column("age_band", sa.String(length=16), nullable=True),
@@ -277,12 +289,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name=op.f("uq_registrants_public_id")),
     )
     with op.batch_alter_table("registrants", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_registrants_email_index"), ["email_index"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_registrants_phone_index"), ["phone_index"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_registrants_registered_at"), ["registered_at"], unique=False
         )
@@ -394,6 +400,29 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             batch_op.f("ix_introductions_registrant_id"), ["registrant_id"], unique=False
+        )
+
+    op.create_table(
+        "registrant_identifiers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("registrant_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('email', 'phone')", name=op.f("ck_registrant_identifiers_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["registrant_id"],
+            ["registrants.id"],
+            name=op.f("fk_registrant_identifiers_registrant_id_registrants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_registrant_identifiers")),
+        sa.UniqueConstraint("kind", "digest", name=op.f("uq_registrant_identifiers_kind_digest")),
+    )
+    with op.batch_alter_table("registrant_identifiers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_registrant_identifiers_registrant_id"), ["registrant_id"], unique=False
         )
 
     op.create_table(
@@ -555,6 +584,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_responses_registrant_id"))
 
     op.drop_table("survey_responses")
+    with op.batch_alter_table("registrant_identifiers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_registrant_identifiers_registrant_id"))
+
+    op.drop_table("registrant_identifiers")
     with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_introductions_registrant_id"))
         batch_op.drop_index(batch_op.f("ix_introductions_company_id"))
@@ -572,8 +605,6 @@ def downgrade() -> None:
     with op.batch_alter_table("registrants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_registrants_utm_campaign"))
         batch_op.drop_index(batch_op.f("ix_registrants_registered_at"))
-        batch_op.drop_index(batch_op.f("ix_registrants_phone_index"))
-        batch_op.drop_index(batch_op.f("ix_registrants_email_index"))
 
     op.drop_table("registrants")
     with op.batch_alter_table("login_sessions", schema=None) as batch_op:
@@ -609,3 +640,4 @@ def downgrade() -> None:
     op.drop_table("data_keys")
     op.drop_table("companies")
     op.drop_table("campaigns")
+    op.drop_table("api_tokens")

@@ -1,0 +1,122 @@
+"""The versioned JSON API (/api/v1): token auth, JSON errors, OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..db import db
+from ..services import tokens
+from ..services.errors import InvalidInput
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+API = "api"  # allowed_roles marker: the API authenticates with its own rules
+
+MESSAGES = {
+    400: "JSONとして読めません / The body is not valid JSON",
+    401: "有効なトークンが必要です（Authorization: Bearer …） / A valid bearer token is required",
+    403: "このトークンでは実行できません / This token's scope does not allow this",
+    404: "見つかりません / Not found",
+    405: "このメソッドは使えません / Method not allowed",
+    413: "本文が大きすぎます（上限 {limit} バイト） / Body too large (limit {limit} bytes)",
+    500: "サーバーエラー / Server error",
+}
+ERROR_FIELDS = {400: "body", 401: "authorization", 403: "authorization", 413: "body"}
+
+
+def api_scope(scope: str | None) -> Callable[[F], F]:
+    """Declare the token scope a view needs (None: no token needed)."""
+
+    def mark(view: F) -> F:
+        view.allowed_roles = API  # type: ignore[attr-defined]
+        view.api_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def error_response(status: int, errors: dict[str, str] | None = None):  # noqa: ANN201
+    if errors is None:
+        message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
+        if status == 413:
+            message = message.format(limit=current_app.config["API_MAX_BODY_BYTES"])
+        errors = {ERROR_FIELDS.get(status, "request"): message}
+    response = jsonify(errors=errors)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="itworks"'
+    return response
+
+
+def http_error(error: HTTPException):  # noqa: ANN201
+    return error_response(error.code or 500)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; 400 when it is not one, 413 when too large."""
+    raw = request.get_data(cache=True)
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadJson() from None
+    if not isinstance(payload, dict):
+        raise BadJson({"body": "JSONオブジェクトを送ってください / Send a JSON object"})
+    return payload
+
+
+class BadJson(Exception):
+    def __init__(self, errors: dict[str, str] | None = None) -> None:
+        super().__init__("bad json")
+        self.errors = errors
+
+
+@bp.before_request
+def authenticate():  # noqa: ANN201
+    request.max_content_length = int(current_app.config["API_MAX_BODY_BYTES"])
+    view = current_app.view_functions.get(request.endpoint or "")
+    scope = getattr(view, "api_scope", None)
+    if scope is None:
+        return None
+    header = request.headers.get("Authorization", "")
+    kind, _, token = header.partition(" ")
+    if kind.lower() == "bearer" and token.strip():
+        row = tokens.authenticate(db.session, token.strip())
+        if row is None:
+            return error_response(401)
+        if row.scope != scope:
+            return error_response(403)
+        return None
+    if scope == "read" and current_user.is_authenticated:
+        return None  # staff browsing the read API with their login session
+    return error_response(401)
+
+
+@bp.errorhandler(InvalidInput)
+def invalid_input(error: InvalidInput):  # noqa: ANN201
+    return error_response(422, error.errors)
+
+
+@bp.errorhandler(BadJson)
+def bad_json(error: BadJson):  # noqa: ANN201
+    return error_response(400, error.errors)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge):  # noqa: ANN201
+    return error_response(413)
+
+
+def init_app(app: Flask) -> None:
+    from ..extensions import csrf
+    from . import intake, openapi  # noqa: F401  (registers the views)
+
+    csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request to forge
+    app.register_blueprint(bp)

@@ -1,0 +1,209 @@
+"""The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
+
+Tests check every reply against it (schemathesis), so it is the contract the
+website and other clients can rely on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from .. import __version__
+from ..japanese import PREFECTURES
+from ..services.registrants import MAX_LENGTHS
+from . import api_scope, bp
+
+_text = {"type": "string"}
+_nullable_text = {"type": ["string", "null"]}
+_errors = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "object",
+            "description": "Field name → message in Japanese and English (「日本語 / English」).",
+            "additionalProperties": {"type": "string"},
+            "minProperties": 1,
+        }
+    },
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+    }
+
+
+PERSON_PROPERTIES: dict[str, Any] = {
+    "name": {**_text, "maxLength": MAX_LENGTHS["name"], "description": "氏名 (kanji)"},
+    "name_kana": {
+        **_nullable_text,
+        "maxLength": MAX_LENGTHS["name_kana"],
+        "description": "フリガナ: katakana or hiragana; half-width kana are folded",
+    },
+    "email": {**_text, "maxLength": MAX_LENGTHS["email"], "format": "email"},
+    "phone": {**_nullable_text, "description": "0X0-XXXX-XXXX or +81 …; full-width accepted"},
+    "employer": {**_nullable_text, "maxLength": MAX_LENGTHS["employer"]},
+    "residence_prefecture": {
+        "type": ["string", "integer", "null"],
+        "description": "One of the 47 prefecture names, or its JIS code 01–47",
+        "examples": [PREFECTURES[31].name, "32"],
+    },
+    "birth_year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
+    "origin": {"enum": ["u_turn", "i_turn", "unknown", None]},
+    "consent": {
+        "type": "object",
+        "required": ["notice_version", "agreed"],
+        "properties": {"notice_version": _text, "agreed": {"const": True}},
+        "additionalProperties": False,
+        "description": "Agreement to the privacy notice currently in force",
+    },
+    "utm": {
+        "type": ["object", "null"],
+        "properties": {
+            k: _nullable_text for k in ("source", "medium", "campaign", "term", "content")
+        },
+        "additionalProperties": False,
+    },
+    "referrer": {**_nullable_text, "maxLength": 2000},
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "IT WORKS@島根 API",
+        "version": __version__,
+        "description": (
+            "Registrations and job-fair applications from the IT WORKS website. "
+            "A known email or phone number (normalised) is the same person: the reply "
+            "then says duplicate=true and no second registrant is created, so a "
+            "repeated request is harmless."
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/registrations": {
+            "post": {
+                "operationId": "createRegistration",
+                "summary": "Register a person (intake scope)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Registration"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "A new registrant",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/IntakeReply"}
+                            }
+                        },
+                    },
+                    "200": {
+                        "description": "Already known: the existing registrant",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/IntakeReply"}
+                            }
+                        },
+                    },
+                    "400": _error("Malformed JSON"),
+                    "401": _error("Missing or wrong token"),
+                    "403": _error("Token lacks the intake scope"),
+                    "413": _error("Body over the configured size"),
+                    "422": _error("Invalid or missing fields, or no consent"),
+                },
+            }
+        },
+        "/fair-applications": {
+            "post": {
+                "operationId": "createFairApplication",
+                "summary": "Apply to a job fair, registering the person if new (intake scope)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/FairApplication"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Signed up now",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/FairReply"}
+                            }
+                        },
+                    },
+                    "200": {
+                        "description": "Already signed up for this fair",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/FairReply"}
+                            }
+                        },
+                    },
+                    "400": _error("Malformed JSON"),
+                    "401": _error("Missing or wrong token"),
+                    "403": _error("Token lacks the intake scope"),
+                    "413": _error("Body over the configured size"),
+                    "422": _error("Invalid or missing fields, no consent, or unknown fair"),
+                },
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Registration": {
+                "type": "object",
+                "required": ["name", "email", "consent"],
+                "properties": PERSON_PROPERTIES,
+                "additionalProperties": False,
+            },
+            "FairApplication": {
+                "type": "object",
+                "required": ["name", "email", "consent", "event"],
+                "properties": {
+                    **PERSON_PROPERTIES,
+                    "event": {**_text, "description": "The fair's public id"},
+                },
+                "additionalProperties": False,
+            },
+            "IntakeReply": {
+                "type": "object",
+                "required": ["id", "duplicate"],
+                "properties": {"id": _text, "duplicate": {"type": "boolean"}},
+                "additionalProperties": False,
+            },
+            "FairReply": {
+                "type": "object",
+                "required": ["id", "duplicate", "signup"],
+                "properties": {
+                    "id": _text,
+                    "duplicate": {"type": "boolean"},
+                    "signup": {"enum": ["created", "existing"]},
+                },
+                "additionalProperties": False,
+            },
+            "Errors": _errors,
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+@api_scope(None)
+def openapi_document():
+    """Serve the OpenAPI document of this API."""
+    return jsonify(DOCUMENT)

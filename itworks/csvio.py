@@ -1,0 +1,128 @@
+"""Reading the spreadsheets people really send (UTF-8 with or without BOM, or
+CP932 from Excel) and writing CSV that Excel opens (UTF-8 with BOM)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from charset_normalizer import from_bytes
+
+from .fiscal import JST
+
+BOM = "\ufeff"
+
+
+class CsvFormatError(ValueError):
+    """The file cannot be read as CSV at all (encoding, no header…)."""
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding name of a CSV file: UTF-8 (BOM or not) or CP932/Shift_JIS."""
+    if data.startswith(BOM.encode("utf-8")):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Excel on Japanese Windows saves "CSV" as CP932; let the detector confirm
+    # rather than guessing, and refuse anything it cannot read cleanly.
+    match = from_bytes(data, cp_isolation=["cp932", "shift_jis", "euc_jp"]).best()
+    if match is None:
+        raise CsvFormatError(
+            "文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）"
+            " / Cannot tell the encoding: save as UTF-8 or Shift_JIS"
+        )
+    return str(match), match.encoding
+
+
+def normalize_header(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name).strip().lower()
+    return re.sub(r"[\s_\-・]+", "_", folded)
+
+
+def read_rows(
+    data: bytes, aliases: Mapping[str, Iterable[str]]
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], str]:
+    """Parse a CSV file into (known columns, [(line number, {field: value})], encoding).
+
+    ``aliases`` maps each field to the headers it may appear under (English
+    field names and common Japanese headers). Line numbers count the header as
+    line 1, as a spreadsheet shows them. Unknown columns are ignored.
+    """
+    text, encoding = decode(data)
+    lookup = {}
+    for field, names in aliases.items():
+        for name in (field, *names):
+            lookup[normalize_header(name)] = field
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvFormatError("空のファイルです / The file is empty") from None
+    except csv.Error as exc:
+        raise CsvFormatError(f"CSVとして読めません / Not readable as CSV ({exc})") from None
+    columns = [lookup.get(normalize_header(h)) for h in header]
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            values = {
+                field: cell.strip()
+                for field, cell in zip(columns, record, strict=False)
+                if field is not None and cell.strip() != ""
+            }
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise CsvFormatError(
+            f"{reader.line_num}行目をCSVとして読めません / Line {reader.line_num} is not valid CSV "
+            f"({exc})"
+        ) from None
+    return [c for c in columns if c], rows, encoding
+
+
+_DATE = re.compile(
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_datetime(value: str) -> datetime:
+    """A date or date-time as people type them; without a zone it is Asia/Tokyo.
+
+    Accepts 2022-04-01, 2022/4/1, 2022年4月1日, with an optional time
+    (10:30 or 10:30:15) and an optional zone (Z, +09:00).
+    """
+    match = _DATE.match(unicodedata.normalize("NFKC", value).strip())
+    if not match:
+        raise ValueError(
+            "日付は 2022-04-01 や 2022/4/1 10:30 の形で入力してください"
+            " / Use a date like 2022-04-01 or 2022/4/1 10:30"
+        )
+    year, month, day, hour, minute, second, zone = match.groups()
+    try:
+        naive = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError:
+        raise ValueError("存在しない日付です / No such date") from None
+    if zone is None:
+        return naive.replace(tzinfo=JST)
+    return datetime.fromisoformat(naive.isoformat() + (zone if zone != "Z" else "+00:00"))
+
+
+def write_excel_csv(handle: io.TextIOBase, header: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Write CSV with a BOM so Excel opens it as UTF-8; returns the row count."""
+    handle.write(BOM)
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow(header)
+    count = 0
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+        count += 1
+    return count

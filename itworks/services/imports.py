@@ -1,0 +1,220 @@
+"""Spreadsheet imports. Every import shares the row rules: each row is imported,
+recognised as a duplicate, or rejected with its line number and a reason per
+field; exit status 1 when any row was rejected; --dry-run writes nothing;
+--all-or-nothing writes nothing unless every row is good."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .. import csvio
+from ..crypto import Vault
+from ..db import begin_write
+from . import audit, intake, registrants
+from .errors import InvalidInput
+
+Progress = Callable[[int], None]
+
+REGISTRANT_COLUMNS = {
+    "name": ("氏名", "名前", "お名前"),
+    "name_kana": ("フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名（カナ）", "kana"),
+    "email": ("メールアドレス", "メール", "eメール", "e-mail", "mail"),
+    "phone": ("電話番号", "電話", "携帯電話", "携帯電話番号", "tel"),
+    "employer": ("勤務先", "現在の勤務先", "会社名"),
+    "residence_prefecture": ("都道府県", "居住地", "居住都道府県", "prefecture"),
+    "birth_year": ("生年", "生まれ年", "生年（西暦）"),
+    "origin": ("u/iターン", "uiターン", "区分"),
+    "registered_at": ("登録日", "登録日時", "registered"),
+    "utm_source": ("流入経路", "流入元", "source"),
+    "utm_medium": ("medium",),
+    "utm_campaign": ("キャンペーン", "campaign"),
+    "utm_term": ("term",),
+    "utm_content": ("content",),
+    "referrer": ("参照元",),
+}
+ORIGIN_WORDS = {"uターン": "u_turn", "iターン": "i_turn", "不明": "unknown", "": "unknown"}
+REQUIRED_COLUMNS = ("name", "email", "registered_at")
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    encoding: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.rejected == 0 else 1
+
+    def reject(self, row: int, errors: dict[str, str]) -> None:
+        self.rejected += 1
+        self.errors.extend(RowError(row, f, m) for f, m in sorted(errors.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "errors": [asdict(e) for e in self.errors],
+            "dry_run": self.dry_run,
+            "encoding": self.encoding,
+        }
+
+
+def _file_error(summary: ImportSummary, message: str, field: str = "file") -> ImportSummary:
+    summary.rejected += 1
+    summary.errors.append(RowError(1, field, message))
+    return summary
+
+
+@dataclass
+class _Row:
+    line: int
+    arrival: intake.Arrival
+    registered_at: datetime
+
+
+def _parse_registrant_row(line: int, values: dict[str, str], consent_version: str) -> _Row:
+    errors: dict[str, str] = {}
+    registered_at = None
+    try:
+        if "registered_at" not in values:
+            raise ValueError("登録日が必要です / registered_at is required")
+        registered_at = csvio.parse_datetime(values["registered_at"])
+    except ValueError as exc:
+        errors["registered_at"] = str(exc)
+    payload: dict[str, Any] = {
+        k: v
+        for k, v in values.items()
+        if k in registrants.MAX_LENGTHS or k in ("phone", "residence_prefecture", "birth_year")
+    }
+    origin = values.get("origin", "")
+    payload["origin"] = ORIGIN_WORDS.get(csvio.normalize_header(origin), origin)
+    payload["utm"] = {k: values.get(f"utm_{k}") for k in registrants.UTM_KEYS}
+    payload["referrer"] = values.get("referrer")
+    try:
+        arrival = intake.validate(
+            payload, None, now=registered_at or None, consent_version=consent_version
+        )
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return _Row(line, arrival, registered_at)
+
+
+def import_registrants(
+    session: Session,
+    vault: Vault,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    consent_version: str = "previous-operator",
+    actor_label: str = "cli",
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import the previous operator's registrant list through the one intake.
+
+    Each good row is its own transaction, so an import killed halfway leaves
+    only whole registrants, and running it again completes it: rows already
+    in are recognised as duplicates and change nothing.
+    """
+    summary = ImportSummary(dry_run=dry_run)
+    try:
+        columns, rows, summary.encoding = csvio.read_rows(data, REGISTRANT_COLUMNS)
+    except csvio.CsvFormatError as exc:
+        return _file_error(summary, str(exc))
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        for column in missing:
+            _file_error(
+                summary, f"列がありません: {column} / Column missing: {column}", field=column
+            )
+        return summary
+
+    parsed: list[_Row] = []
+    for line, values in rows:
+        try:
+            parsed.append(_parse_registrant_row(line, values, consent_version))
+        except InvalidInput as exc:
+            summary.reject(line, exc.errors)
+
+    if dry_run or (all_or_nothing and summary.rejected):
+        _count_duplicates(session, vault, parsed, summary)
+        if all_or_nothing and summary.rejected:
+            summary.imported = 0
+        return summary
+
+    if all_or_nothing:
+        begin_write(session)
+    for done, row in enumerate(parsed, start=1):
+        if all_or_nothing:
+            _, duplicate = intake.find_or_add(
+                session,
+                vault,
+                row.arrival,
+                channel="import",
+                registered_at=row.registered_at,
+                actor=None,
+                actor_label=actor_label,
+            )
+            session.flush()
+        else:
+            duplicate = intake.register(
+                session,
+                vault,
+                row.arrival,
+                channel="import",
+                registered_at=row.registered_at,
+                actor_label=actor_label,
+            ).duplicate
+        summary.duplicates += duplicate
+        summary.imported += not duplicate
+        if progress:
+            progress(done)
+    audit.record(
+        session,
+        "import.registrants",
+        actor_label=actor_label,
+        entity_type="import",
+        imported=summary.imported,
+        duplicates=summary.duplicates,
+        rejected=summary.rejected,
+    )
+    session.commit()
+    return summary
+
+
+def _count_duplicates(
+    session: Session, vault: Vault, parsed: list[_Row], summary: ImportSummary
+) -> None:
+    """Classify rows as new or duplicate without writing (dry run)."""
+    seen: set[str] = set()
+    for row in parsed:
+        person = row.arrival.person
+        keys = {f"e:{person.get('email')}", f"p:{person.get('phone')}"} - {"e:None", "p:None"}
+        known = (
+            bool(keys & seen)
+            or registrants.find_existing(session, vault, person.get("email"), person.get("phone"))
+            is not None
+        )
+        seen |= keys
+        summary.duplicates += known
+        summary.imported += not known
+    session.rollback()
