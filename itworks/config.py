@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
         "および島根県への事業報告（個人を特定できない集計）にのみ利用します。"
     ),
     "SMALL_CELL_K": 5,
+    "AS_OF_DATE": None,
+    "CURRENT_FISCAL_YEAR": None,
     "PAGE_SIZE": 50,
     "LOG_LEVEL": "INFO",
 }

@@ -51,17 +51,20 @@ def free_port() -> int:
 class Server:
     """`itworks serve` (gunicorn) in a subprocess, the way an operator starts it."""
 
-    def __init__(self, instance: Path, database_url: str, *args: str, workers: int = 2) -> None:
+    def __init__(
+        self, instance: Path, database_url: str | None, *args: str, workers: int = 2
+    ) -> None:
+        """Serve the instance; ``args`` replace `serve …` (``{port}`` is filled in)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("ITWORKS_")}
-        env.update(
-            ITWORKS_INSTANCE=str(instance),
-            ITWORKS_DATABASE_URL=database_url,
-            ITWORKS_DEVELOPMENT="true",
-        )
-        self.log = instance / "server.log"
+        env.update(ITWORKS_INSTANCE=str(instance), ITWORKS_DEVELOPMENT="true")
+        if database_url:
+            env["ITWORKS_DATABASE_URL"] = database_url
+        instance.mkdir(parents=True, exist_ok=True)
+        self.log = instance.parent / f"{instance.name}-server.log"
         self._log_handle = open(self.log, "wb")  # noqa: SIM115
+        args = tuple(a.format(port=self.port) for a in args)
         command = (
             [sys.executable, "-m", "itworks.cli", *args]
             if args
@@ -81,7 +84,7 @@ class Server:
         )
         self._wait()
 
-    def _wait(self, timeout: float = 60) -> None:
+    def _wait(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

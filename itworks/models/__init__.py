@@ -18,12 +18,28 @@ from .activity import (
 )
 from .audit import AuditEvent
 from .base import Base, new_public_id, utcnow
+from .engagement import (
+    FUNNEL_STAGES,
+    ContactLog,
+    HalfYearNote,
+    InvitationRound,
+    SegmentationRun,
+    StageExit,
+    SurveyLink,
+)
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
 from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
 
 __all__ = [
+    "FUNNEL_STAGES",
+    "ContactLog",
+    "HalfYearNote",
+    "InvitationRound",
+    "SegmentationRun",
+    "StageExit",
+    "SurveyLink",
     "EVENT_KINDS",
     "MEASURES",
     "ORIGINS",

@@ -183,6 +183,7 @@ class TierAssignment(Base):
     persona: Mapped[str | None] = mapped_column(sa.String(200))
     explanation: Mapped[list[Any] | None] = mapped_column(sa.JSON)
     reason_code: Mapped[str | None] = mapped_column(sa.ForeignKey("reason_codes.code"))
+    run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("segmentation_runs.id"), index=True)
 
 
 class Campaign(PublicIdMixin, TimestampMixin, Base):

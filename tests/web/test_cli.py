@@ -162,3 +162,20 @@ def test_demo_refuses_an_instance_with_real_data(runner, make_registrant) -> Non
     make_registrant()
     result = runner.invoke(["demo", "--no-serve"])
     assert result.exit_code == 1 and "real data" in result.output
+
+
+def test_demo_serves_the_japanese_login_page_on_loopback(tmp_path: Path) -> None:
+    import urllib.request
+
+    from testsupport import Server
+
+    instance = tmp_path / "demo"
+    with Server(instance, None, "demo", "--port", "{port}", "--registrants", "20") as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(server.url + "/login", timeout=10) as reply:
+            page = reply.read().decode()
+            cookie = reply.headers["Set-Cookie"]
+    assert '<html lang="ja">' in page and "ログイン" in page and "パスワード" in page
+    assert "HttpOnly" in cookie
+    log = server.log.read_text(errors="replace")
+    assert "gunicorn" in log.lower() and "demo-coordinator" in log
