@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.secret_key = crypto.load_session_secret(keys_dir)
     vault = crypto.load_vault(keys_dir)
     app.extensions["itworks.vault"] = vault
+    app.extensions["itworks.link_signer"] = crypto.load_link_signer(keys_dir)
 
     app.config["SQLALCHEMY_ENGINES"] = {"default": engine_options(app.config["DATABASE_URL"])}
     db.init_app(app)

@@ -30,6 +30,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -38,9 +39,14 @@ CIPHERTEXT_VERSION = b"\x01"
 MASTER_KEY_FILE = "master.key"
 INDEX_KEY_FILE = "blind-index.key"
 SESSION_KEY_FILE = "session.key"
+SIGNING_KEY_FILE = "signing.key"
 MASTER_KEY_ENV = "ITWORKS_MASTER_KEY"
 INDEX_KEY_ENV = "ITWORKS_BLIND_INDEX_KEY"
 SESSION_KEY_ENV = "ITWORKS_SESSION_KEY"
+SIGNING_KEY_ENV = "ITWORKS_SIGNING_KEY"
+# Losing these only logs people out or voids outstanding survey links; losing
+# the master or blind-index key loses data, so only those are irreplaceable.
+REPLACEABLE_KEY_FILES = (SESSION_KEY_FILE, SIGNING_KEY_FILE)
 
 _CHECK_PLAINTEXT = b"itworks key check v1"
 
@@ -130,6 +136,7 @@ def write_new_key_files(keys_dir: Path) -> list[Path]:
         (MASTER_KEY_FILE, "k1"),
         (INDEX_KEY_FILE, "b1"),
         (SESSION_KEY_FILE, "s1"),
+        (SIGNING_KEY_FILE, "g1"),
     ):
         path = keys_dir / filename
         if path.exists():
@@ -173,6 +180,11 @@ def load_session_secret(keys_dir: Path, environ: Mapping[str, str] = os.environ)
     """The Flask cookie-signing key. Random, and unrelated to every other key."""
     keys, _ = _read_key_source(keys_dir, SESSION_KEY_FILE, SESSION_KEY_ENV, environ)
     return next(iter(keys.values()))
+
+
+def load_link_signer(keys_dir: Path, environ: Mapping[str, str] = os.environ) -> LinkSigner:
+    keys, _ = _read_key_source(keys_dir, SIGNING_KEY_FILE, SIGNING_KEY_ENV, environ)
+    return LinkSigner(next(iter(keys.values())))
 
 
 def load_vault(keys_dir: Path, environ: Mapping[str, str] = os.environ) -> Vault:
@@ -314,6 +326,52 @@ class Vault:
             expected = hmac.new(self._index_key, _CHECK_PLAINTEXT, hashlib.sha256).digest()
             return hmac.compare_digest(expected, value)
         return None
+
+
+# --------------------------------------------------------------------------- signed links
+
+
+class LinkError(Exception):
+    """A survey link that was tampered with, or has expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "tampered" or "expired"
+
+
+class LinkSigner:
+    """Signs the random id of a personal survey link, with its own key.
+
+    The signature is checked before the database is asked anything, so a
+    tampered or guessed URL costs no query; expiry is checked twice, here
+    and against the link's row.
+    """
+
+    SALT = "itworks/survey-link/v1"
+
+    def __init__(self, key: bytes) -> None:
+        self._serializer = URLSafeTimedSerializer(key, salt=self.SALT)
+
+    def __repr__(self) -> str:
+        return "<LinkSigner>"
+
+    def sign(self, link_id: str) -> str:
+        return self._serializer.dumps(link_id)
+
+    def unsign(self, token: str, max_age_seconds: int) -> str:
+        try:
+            value = self._serializer.loads(token, max_age=max_age_seconds)
+        except SignatureExpired:
+            raise LinkError("expired") from None
+        except BadData:
+            raise LinkError("tampered") from None
+        if not isinstance(value, str):
+            raise LinkError("tampered")
+        return value
+
+
+def new_link_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 # --------------------------------------------------------------------------- passwords and tokens

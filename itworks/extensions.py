@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .crypto import Vault
+from .crypto import LinkSigner, Vault
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -18,6 +18,10 @@ babel = Babel()
 def vault() -> Vault:
     """The keys of the running app (see itworks.crypto)."""
     return current_app.extensions["itworks.vault"]
+
+
+def link_signer() -> LinkSigner:
+    return current_app.extensions["itworks.link_signer"]
 
 
 def select_locale() -> str:

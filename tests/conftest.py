@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from testsupport import PASSWORD, csrf_token
 
 PG_URL = os.environ.get("ITWORKS_TEST_DATABASE_URL", "")

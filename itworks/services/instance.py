@@ -30,6 +30,7 @@ KEY_ENV = {
     crypto.MASTER_KEY_FILE: crypto.MASTER_KEY_ENV,
     crypto.INDEX_KEY_FILE: crypto.INDEX_KEY_ENV,
     crypto.SESSION_KEY_FILE: crypto.SESSION_KEY_ENV,
+    crypto.SIGNING_KEY_FILE: crypto.SIGNING_KEY_ENV,
 }
 
 
@@ -73,9 +74,10 @@ def prepare(instance: Path, environ: Mapping[str, str] = os.environ) -> list[Pat
     ]
     if not missing:
         return []
-    if _database_has_data(database_url(instance)):
+    irreplaceable = [p for p in missing if p.name not in crypto.REPLACEABLE_KEY_FILES]
+    if irreplaceable and _database_has_data(database_url(instance)):
         raise crypto.KeyConfigError(
-            f"{', '.join(str(p) for p in missing)} missing, but the database already holds "
+            f"{', '.join(str(p) for p in irreplaceable)} missing, but the database already holds "
             "data: restore the original key file(s) instead of creating new ones "
             "(既存データがあるため新しい鍵は作成しません。元の鍵を戻してください)"
         )

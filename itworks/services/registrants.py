@@ -307,6 +307,48 @@ def get(session: Session, public_id: str) -> Registrant:
     return registrant
 
 
+def data_key(vault: Vault, registrant: Registrant) -> bytes:
+    """The registrant's own data key, unwrapped (raises DecryptionError once erased)."""
+    key_row = registrant.data_key
+    return vault.unwrap(key_row.uid, key_row.kek_id, key_row.wrapped)
+
+
+def seal_for(
+    vault: Vault, registrant: Registrant, *, table: str, column: str, row: str, value: str | None
+) -> bytes | None:
+    """Encrypt a personal value kept in another table under the registrant's key,
+    so erasing the registrant makes it unreadable too."""
+    return vault.encrypt(
+        data_key(vault, registrant),
+        key_uid=registrant.data_key.uid,
+        table=table,
+        column=column,
+        row=row,
+        value=value,
+    )
+
+
+def open_for(
+    vault: Vault,
+    registrant: Registrant,
+    *,
+    table: str,
+    column: str,
+    row: str,
+    blob: bytes | None,
+) -> str | None:
+    if blob is None or registrant.erased_at is not None:
+        return None
+    return vault.decrypt(
+        data_key(vault, registrant),
+        key_uid=registrant.data_key.uid,
+        table=table,
+        column=column,
+        row=row,
+        blob=blob,
+    )
+
+
 def decrypt_fields(
     vault: Vault, registrant: Registrant, fields: tuple[str, ...] = PERSONAL_FIELDS
 ) -> tuple[dict[str, str | None], list[str]]:

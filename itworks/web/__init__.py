@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import fiscal
-from . import access, auth, main, registrants
+from . import access, auth, main, registrants, surveys
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,11 @@ MEASURE_LABELS = {
     "new_registrants": _l("新規登録者数"),
     "consultations": _l("キャリア相談者数"),
     "fair_signups": _l("転職フェア申込者数（3回計）"),
+}
+CHANNEL_LABELS = {
+    "web": _l("Web（本人）"),
+    "interview": _l("面談"),
+    "import": _l("取り込み"),
 }
 ROLE_LABELS = {
     "admin": _l("管理者"),
@@ -78,6 +83,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(registrants.bp)
+    app.register_blueprint(surveys.bp)
     app.before_request(access.enforce)
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(Exception, _error)
@@ -92,5 +98,6 @@ def init_app(app: Flask) -> None:
             "ORIGIN_LABELS": ORIGIN_LABELS,
             "MEASURE_LABELS": MEASURE_LABELS,
             "ROLE_LABELS": ROLE_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS,
             "lang": _lang(),
         }

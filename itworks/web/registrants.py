@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from ..db import db
 from ..extensions import vault
-from ..services import registrants
+from ..services import registrants, survey_responses
 from ..services.errors import NotFound
 from .access import PERSONAL_DATA, roles
 from .auth import current_staff
@@ -37,4 +37,10 @@ def detail(public_id: str):
         registrant = registrants.view(db.session, vault(), public_id, actor=current_staff())
     except NotFound:
         abort(404)
-    return render_template("registrants/detail.html", r=registrant)
+    row = registrants.get(db.session, public_id)
+    responses = survey_responses.history(db.session, vault(), row)
+    latest = survey_responses.latest_answers(db.session, [row.id]).get(row.id, {})
+    return render_template(
+        "registrants/detail.html", r=registrant, responses=responses, latest=latest,
+        instrument=survey_responses.current_instrument(),
+    )

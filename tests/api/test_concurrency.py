@@ -10,6 +10,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
+
 from testsupport import Server, person
 
 PEOPLE = 50

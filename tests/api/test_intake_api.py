@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import sqlalchemy as sa
+
 from testsupport import person
 
 URL = "/api/v1/registrations"

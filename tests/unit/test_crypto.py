@@ -157,7 +157,12 @@ def test_key_checks_detect_the_wrong_key() -> None:
 def test_new_key_files_are_private_and_never_overwritten(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     written = crypto.write_new_key_files(keys)
-    assert {p.name for p in written} == {"master.key", "blind-index.key", "session.key"}
+    assert {p.name for p in written} == {
+        "master.key",
+        "blind-index.key",
+        "session.key",
+        "signing.key",
+    }
     for path in written:
         assert path.stat().st_mode & 0o777 == 0o600
     before = (keys / "master.key").read_bytes()
@@ -223,3 +228,19 @@ def test_passwords_hash_with_argon2id() -> None:
     assert not crypto.verify_password(hashed, "a long enough passwore")
     assert not crypto.verify_password(None, "anything")
     assert not crypto.verify_password("not a hash", "anything")
+
+
+def test_link_signer_detects_tampering_and_expiry() -> None:
+    signer = crypto.LinkSigner(os.urandom(32))
+    token = signer.sign("abc123")
+    assert signer.unsign(token, max_age_seconds=60) == "abc123"
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(crypto.LinkError) as info:
+        signer.unsign(tampered, max_age_seconds=60)
+    assert info.value.reason == "tampered"
+    with pytest.raises(crypto.LinkError) as info:
+        crypto.LinkSigner(os.urandom(32)).unsign(token, max_age_seconds=60)
+    assert info.value.reason == "tampered"
+    with pytest.raises(crypto.LinkError) as info:
+        signer.unsign(token, max_age_seconds=-1)
+    assert info.value.reason == "expired"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from testsupport import PASSWORD, csrf_token
 
 REFUSED = "ユーザー名またはパスワードが正しくありません"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from testsupport import PASSWORD
 
 
@@ -32,7 +33,7 @@ def test_init_creates_everything_and_prints_the_admin_password_once(tmp_path: Pa
     assert first.returncode == 0, first.stderr
     match = re.search(r"admin password \(shown once\): (\S+)", first.stdout)
     assert match
-    for name in ("master.key", "blind-index.key", "session.key"):
+    for name in ("master.key", "blind-index.key", "session.key", "signing.key"):
         assert (instance / "keys" / name).stat().st_mode & 0o777 == 0o600
     assert (instance / "config.toml").exists()
     second = run_cli(instance, "init")

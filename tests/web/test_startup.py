@@ -36,6 +36,7 @@ def _dispose_started_apps():  # noqa: ANN202
         ("master.key", "ITWORKS_MASTER_KEY"),
         ("blind-index.key", "ITWORKS_BLIND_INDEX_KEY"),
         ("session.key", "ITWORKS_SESSION_KEY"),
+        ("signing.key", "ITWORKS_SIGNING_KEY"),
     ],
 )
 def test_missing_key_refuses_naming_file_and_variable(
@@ -75,9 +76,22 @@ def test_init_refuses_to_replace_a_lost_key_over_existing_data(
 
     (instance / "keys" / "master.key").unlink()
     monkeypatch.setenv("ITWORKS_DATABASE_URL", database_url)
-    with pytest.raises(KeyConfigError, match="restore the original key"):
+    (instance / "keys" / "session.key").unlink()
+    with pytest.raises(KeyConfigError, match="restore the original key") as info:
         instance_service.prepare(instance, environ={})
+    assert "master.key" in str(info.value) and "session.key" not in str(info.value)
     assert not (instance / "keys" / "master.key").exists()
+
+
+def test_init_replaces_a_lost_session_or_signing_key(
+    app, instance: Path, database_url: str, monkeypatch
+) -> None:
+    from itworks.services import instance as instance_service
+
+    (instance / "keys" / "signing.key").unlink()
+    monkeypatch.setenv("ITWORKS_DATABASE_URL", database_url)
+    created = instance_service.prepare(instance, environ={})
+    assert [p.name for p in created] == ["signing.key"]
 
 
 def test_keys_in_environment_never_reach_app_config(
