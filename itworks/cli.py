@@ -479,6 +479,136 @@ def import_registrants(
     _print_summary(summary, as_json)
 
 
+@import_.command("survey-responses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_survey_responses(file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool) -> None:
+    """Import survey answers (columns: email, question ids; multiple choice joined by ;)."""
+    from .services import imports
+
+    summary = run_service(
+        build_app(),
+        imports.import_survey_responses,
+        file.read_bytes(),
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        actor_label=_operator(),
+        needs_vault=True,
+    )
+    _print_summary(summary, as_json)
+
+
+@main.group()
+def surveys() -> None:
+    """Survey invitation rounds and their response rates."""
+
+
+@surveys.command("round-create")
+@click.argument("name")
+@click.option("--arm", "arms", multiple=True, help="Incentive arm code; repeat (first = control).")
+@click.option("--seed", type=int, help="Random seed for arm assignment (drawn if not given).")
+@click.option("--days", default=14, show_default=True, type=int, help="Days the links stay valid.")
+def surveys_round_create(name: str, arms: tuple[str, ...], seed: int | None, days: int) -> None:
+    """Invite every live registrant, assigning incentive arms at random."""
+    from .services import survey_links
+
+    app = build_app()
+    signer = app.extensions["itworks.link_signer"]
+    round_ = run_service(
+        app,
+        survey_links.create_round,
+        signer,
+        name,
+        list(arms) or ["none"],
+        seed=seed,
+        days=days,
+        actor_label=_operator(),
+    )
+    click.echo(
+        f"round {round_.name} ({round_.public_id}): arms {', '.join(round_.arms)}, "
+        f"seed {round_.seed}"
+    )
+
+
+@surveys.command("round-report")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def surveys_round_report(name: str, as_json: bool) -> None:
+    """Response rate per arm (95% Wilson) and the difference between arms (Newcombe)."""
+    import json
+
+    from .services import survey_links
+
+    def report(session, name):  # noqa: ANN001, ANN202
+        return survey_links.report(session, survey_links.get_round(session, name))
+
+    result = run_service(build_app(), report, name)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.round.name} (seed {result.round.seed})")
+    for arm in result.arms:
+        rate = "—" if arm.rate is None else f"{arm.rate:.1%} [{arm.low:.1%}, {arm.high:.1%}]"
+        click.echo(
+            f"  {arm.arm:<20} invited {arm.invited:>5}  responded {arm.responded:>5}  {rate}"
+        )
+    for diff in result.differences:
+        if diff.difference is not None:
+            click.echo(
+                f"  {diff.arm} − {diff.baseline}: {diff.difference:+.1%} "
+                f"[{diff.low:+.1%}, {diff.high:+.1%}]"
+            )
+
+
+@surveys.command("round-links")
+@click.argument("name")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def surveys_round_links(name: str, file: Path) -> None:
+    """Write the round's open links with name and email for the mail merge (mode 0600)."""
+    from .services import survey_links
+
+    app = build_app()
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+    def rows(session, vault, name):  # noqa: ANN001, ANN202
+        from .extensions import link_signer
+        from .services import audit, registrants
+
+        round_ = survey_links.get_round(session, name)
+        out = []
+        for registrant, link, token in survey_links.round_links(session, link_signer(), round_):
+            personal, _ = registrants.decrypt_fields(vault, registrant, ("name", "email"))
+            out.append(
+                (
+                    personal["name"],
+                    personal["email"],
+                    link.arm,
+                    f"{base}/s/{token}",
+                    link.expires_at.isoformat(),
+                )
+            )
+        audit.record(
+            session,
+            "survey.round_links",
+            actor_label=_operator(),
+            entity_type="round",
+            entity_id=round_.public_id,
+            rows=len(out),
+        )
+        session.commit()
+        return out
+
+    out = run_service(app, rows, name, needs_vault=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        from .csvio import write_excel_csv
+
+        write_excel_csv(handle, ("name", "email", "arm", "url", "expires_at"), out)
+    click.echo(f"wrote {len(out)} links to {file}")
+
+
 @main.group("export")
 def export() -> None:
     """Exports (admin; audited)."""

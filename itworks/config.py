@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "AS_OF_DATE": None,
     "CURRENT_FISCAL_YEAR": None,
     "PAGE_SIZE": 50,
+    "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "LOG_LEVEL": "INFO",
 }
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import crypto
 from ..fiscal import JST
 from ..models import Event, Registrant
-from . import events, intake, users
+from . import demo_surveys, events, intake, users
 from .errors import Conflict, ServiceError
 from .instance import get_setting, put_setting
 
@@ -242,6 +242,7 @@ def load(
                     fair.public_id,
                     applied_at=applied,
                 )
+    demo_surveys.load(session, vault, current_app.extensions["itworks.link_signer"], seed=seed)
     total = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
     return DemoResult(registrants=total, added=added, logins=logins)
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import csvio
@@ -218,3 +219,124 @@ def _count_duplicates(
         summary.duplicates += known
         summary.imported += not known
     session.rollback()
+
+
+SURVEY_META_COLUMNS = {
+    "email": ("メールアドレス", "メール", "e-mail", "mail"),
+    "submitted_at": ("回答日", "回答日時", "submitted"),
+}
+UNKNOWN_EMAIL = "このメールアドレスの登録者がいません / No registrant has this email"
+
+
+def import_survey_responses(
+    session: Session,
+    vault: Vault,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    actor_label: str = "cli",
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import answers kept in spreadsheets, matched to registrants by email.
+
+    Columns are the question ids (multiple choice separated by ``;``), plus
+    ``email`` and an optional ``submitted_at`` (回答日). A row identical to a
+    sheet already stored (same person, time and answers) is a duplicate, so
+    importing a file twice changes nothing.
+    """
+    from ..japanese import is_valid_email, normalize_email
+    from ..models import SurveyResponse
+    from . import survey_responses
+
+    summary = ImportSummary(dry_run=dry_run)
+    instrument = survey_responses.current_instrument()
+    aliases = {**SURVEY_META_COLUMNS, **{q.id: () for q in instrument.questions}}
+    try:
+        columns, rows, summary.encoding = csvio.read_rows(data, aliases)
+    except csvio.CsvFormatError as exc:
+        return _file_error(summary, str(exc))
+    if "email" not in columns:
+        return _file_error(summary, "列がありません: email / Column missing: email", "email")
+
+    parsed = []
+    for line, values in rows:
+        errors: dict[str, str] = {}
+        registrant = None
+        email = normalize_email(values.get("email", ""))
+        if not is_valid_email(email):
+            errors["email"] = registrants.MESSAGES["email"]
+        else:
+            registrant = registrants.find_existing(session, vault, email, None)
+            if registrant is None:
+                errors["email"] = UNKNOWN_EMAIL
+        submitted_at = None
+        if "submitted_at" in values:
+            try:
+                submitted_at = csvio.parse_datetime(values["submitted_at"])
+            except ValueError as exc:
+                errors["submitted_at"] = str(exc)
+        raw = {
+            q.id: (values[q.id].split(";") if q.type == "multiple" else values[q.id])
+            for q in instrument.questions
+            if q.id in values
+        }
+        try:
+            cleaned = survey_responses.clean(raw, instrument, partial=True)
+            if not cleaned:
+                errors["answers"] = "回答がありません / The row has no answers"
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+        if errors:
+            summary.reject(line, errors)
+            continue
+        parsed.append((line, registrant, cleaned, submitted_at))
+
+    def already_stored(registrant, cleaned, submitted_at) -> bool:  # noqa: ANN001
+        coded, _free = survey_responses.split_personal(cleaned, instrument)
+        query = sa.select(SurveyResponse.answers).where(
+            SurveyResponse.registrant_id == registrant.id,
+            SurveyResponse.channel == "import",
+        )
+        if submitted_at is not None:
+            query = query.where(SurveyResponse.submitted_at == submitted_at)
+        return any(stored == coded for stored in session.scalars(query))
+
+    if dry_run or (all_or_nothing and summary.rejected):
+        for _line, registrant, cleaned, submitted_at in parsed:
+            known = already_stored(registrant, cleaned, submitted_at)
+            summary.duplicates += known
+            summary.imported += not known and not (all_or_nothing and summary.rejected)
+        session.rollback()
+        return summary
+
+    for done, (_line, registrant, cleaned, submitted_at) in enumerate(parsed, start=1):
+        if already_stored(registrant, cleaned, submitted_at):
+            summary.duplicates += 1
+        else:
+            survey_responses.record(
+                session,
+                vault,
+                registrant,
+                cleaned,
+                instrument=instrument,
+                channel="import",
+                submitted_at=submitted_at,
+                actor_label=actor_label,
+            )
+            summary.imported += 1
+            if not all_or_nothing:
+                session.commit()
+        if progress:
+            progress(done)
+    audit.record(
+        session,
+        "import.survey_responses",
+        actor_label=actor_label,
+        entity_type="import",
+        imported=summary.imported,
+        duplicates=summary.duplicates,
+        rejected=summary.rejected,
+    )
+    session.commit()
+    return summary

@@ -163,7 +163,7 @@ def create_round(
     *,
     registrant_ids: Sequence[int] | None = None,
     seed: int | None = None,
-    lifetime: timedelta = DEFAULT_LIFETIME,
+    days: int | str = DEFAULT_LIFETIME.days,
     actor: User | None = None,
     actor_label: str | None = None,
     now: datetime | None = None,
@@ -183,6 +183,12 @@ def create_round(
         for a in arms
     ):
         errors["arms"] = ARM_CODE_MESSAGE
+    try:
+        lifetime = timedelta(days=int(days))
+        if not 1 <= int(days) <= 90:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["days"] = "有効日数は1〜90です / Days must be 1–90"
     if errors:
         raise InvalidInput(errors)
     if session.scalar(sa.select(InvitationRound.id).where(InvitationRound.name == name)):

@@ -47,7 +47,7 @@ def clean(
         raise InvalidInput(dict(exc.errors)) from None
 
 
-def _split(cleaned: Mapping[str, Any], instrument: surveys.Instrument):  # noqa: ANN202
+def split_personal(cleaned: Mapping[str, Any], instrument: surveys.Instrument):  # noqa: ANN202
     coded, free = {}, {}
     for qid, value in cleaned.items():
         if instrument.question(qid).personal:
@@ -70,7 +70,7 @@ def record(
     actor_label: str | None = None,
 ) -> SurveyResponse:
     """Add one answer sheet (already cleaned) to the unit of work; the caller commits."""
-    coded, free = _split(cleaned, instrument)
+    coded, free = split_personal(cleaned, instrument)
     public_id = new_public_id()
     response = SurveyResponse(
         public_id=public_id,

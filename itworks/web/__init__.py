@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
@@ -67,8 +68,19 @@ def format_date(value: date | None) -> str:
 def _error(error: HTTPException | Exception):  # noqa: ANN202
     code = error.code if isinstance(error, HTTPException) and error.code else 500
     if code >= 500:
-        # Log the type only: exception text may quote a value.
-        log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.endpoint)
+        # Log the type and where it happened, never the message: exception text
+        # may quote a personal value.
+        frames = traceback.extract_tb(error.__traceback__)[-6:]
+        where = " <- ".join(
+            f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames)
+        )
+        log.error(
+            "unhandled %s on %s %s at %s",
+            type(error).__name__,
+            request.method,
+            request.endpoint,
+            where,
+        )
     if isinstance(error, CSRFError):
         code = 400
     if request.path.startswith("/api/"):

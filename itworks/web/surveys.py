@@ -3,10 +3,12 @@ interview entry, invitation rounds and their response rates, and tallies."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -17,12 +19,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
+from .. import csvio
 from ..db import db
 from ..extensions import link_signer, vault
-from ..services import survey_links, survey_responses
+from ..services import survey_links, survey_responses, survey_tallies
 from ..services.errors import Conflict, InvalidInput, NotFound
-from .access import PERSONAL_DATA, public, roles
+from .access import ALL_STAFF, PERSONAL_DATA, public, roles
 from .auth import current_staff
 
 bp = Blueprint("surveys", __name__)
@@ -165,3 +169,113 @@ def create_link(public_id: str):
     url = url_for("surveys.answer", token=token, _external=True)
     flash(_("回答用リンクを作成しました（有効期限14日・1回限り）: %(url)s", url=url), "ok")
     return redirect(url_for("registrants.detail", public_id=public_id))
+
+
+# ------------------------------------------------------------------ tallies
+
+
+def _tally_args() -> tuple[int | None, str | None]:
+    fiscal_year = request.args.get("fy", type=int)
+    by = request.args.get("by") or None
+    if by not in (None, *survey_tallies.BREAKDOWNS):
+        abort(400)
+    if fiscal_year is not None and not 2000 <= fiscal_year <= 2100:
+        abort(400)
+    return fiscal_year, by
+
+
+def _tables(tallies: survey_tallies.Tallies) -> list[tuple[Any, Any]]:
+    """Each question's table as this user may see it (suppressed for the prefecture)."""
+    if current_user.role == "prefecture":
+        k = int(current_app.config["SMALL_CELL_K"])
+        return [(t, survey_tallies.publish(t.counts, k)) for t in tallies.questions]
+    return [(t, t.counts) for t in tallies.questions]
+
+
+@bp.get("/surveys/tallies")
+@roles(*ALL_STAFF)
+def tallies():
+    """Show the survey tallies, optionally broken down by origin, age band or tier."""
+    fiscal_year, by = _tally_args()
+    result = survey_tallies.tally(db.session, fiscal_year=fiscal_year, by=by, lang=_lang())
+    return render_template(
+        "surveys/tallies.html",
+        result=result,
+        tables=_tables(result),
+        suppressed=current_user.role == "prefecture",
+        k=current_app.config["SMALL_CELL_K"],
+        breakdowns=survey_tallies.BY_LABELS["ja" if _lang() == "ja" else "en"],
+    )
+
+
+@bp.get("/surveys/tallies.csv")
+@roles(*ALL_STAFF)
+def tallies_csv():
+    """Download the tallies as CSV for Excel (UTF-8 with BOM)."""
+    fiscal_year, by = _tally_args()
+    result = survey_tallies.tally(db.session, fiscal_year=fiscal_year, by=by, lang=_lang())
+    buffer = io.StringIO()
+    rows = []
+    header = None
+    for item, table in _tables(result):
+        if header is None:
+            header = ["question", "answer", *[str(c) for c in table.columns]]
+        for answer_label, values in table.iterrows():
+            rows.append([item.question.short(_lang()), answer_label, *values.tolist()])
+    csvio.write_excel_csv(buffer, header or ["question", "answer"], rows)
+    name = f"survey-tallies-{fiscal_year or 'all'}-{by or 'total'}.csv"
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )
+
+
+# ------------------------------------------------------------------ invitation rounds
+
+
+@bp.get("/surveys/rounds")
+@roles(*PERSONAL_DATA)
+def rounds():
+    """List the invitation rounds with their response rates."""
+    reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
+    return render_template("surveys/rounds.html", reports=reports, errors={}, form={})
+
+
+@bp.post("/surveys/rounds")
+@roles(*PERSONAL_DATA)
+def rounds_create():
+    """Invite every live registrant in a new round, assigning arms at random."""
+    name = request.form.get("name", "").strip()
+    arms = [a.strip() for a in request.form.get("arms", "none").split(",") if a.strip()]
+    errors: dict[str, str] = {}
+    try:
+        round_ = survey_links.create_round(
+            db.session,
+            link_signer(),
+            name,
+            arms,
+            days=request.form.get("days", "14"),
+            actor=current_staff(),
+        )
+        flash(_("ラウンド「%(name)s」を作成しました。", name=round_.name), "ok")
+        return redirect(url_for("surveys.round_detail", public_id=round_.public_id))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    except Conflict as exc:
+        errors["name"] = str(exc)
+    reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
+    return render_template(
+        "surveys/rounds.html", reports=reports, errors=errors, form=request.form
+    ), 422
+
+
+@bp.get("/surveys/rounds/<public_id>")
+@roles(*PERSONAL_DATA)
+def round_detail(public_id: str):
+    """Show one round's response rate per arm and the difference between arms."""
+    try:
+        round_ = survey_links.get_round(db.session, public_id)
+    except NotFound:
+        abort(404)
+    return render_template("surveys/round.html", report=survey_links.report(db.session, round_))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -155,8 +156,16 @@ def test_demo_loads_through_the_services_and_prints_logins(tmp_path: Path) -> No
                 "SELECT count(*), count(DISTINCT utm_source), min(registered_at) FROM registrants"
             )
         ).one()
+        surveyed = connection.execute(
+            sa.text(
+                "SELECT count(DISTINCT registrant_id), count(DISTINCT channel) FROM survey_responses"
+            )
+        ).one()
+        rounds = connection.execute(sa.text("SELECT arms FROM invitation_rounds")).scalars().all()
     engine.dispose()
     assert rows[0] == 25 and rows[1] >= 3 and rows[2] >= "2022-03-31 15:00"
+    assert surveyed[0] >= 10 and surveyed[1] == 2  # web (through the round) and interview
+    assert [json.loads(arms) for arms in rounds] == [["none", "giftcard_500"]]
 
 
 def test_demo_refuses_an_instance_with_real_data(runner, make_registrant) -> None:
