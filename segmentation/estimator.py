@@ -1,0 +1,398 @@
+"""The readiness segmenter: survey features to the four tiers and their personas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import persistence
+from .explain import Reason, explain_rows
+from .features import TIERS, FeatureLayout, prototypes
+from .kmeans import (
+    anchored_kmeans,
+    fit_temperature,
+    initial_centers,
+    softmax_neg,
+    sq_distances,
+)
+from .personas import find_personas, persona_weights
+from .validation import check_params, tier_indices
+
+CLIP = 5.0
+"""Scaled values are clipped to +/-CLIP so one extreme count cannot decide a tier."""
+
+_TIER_INDEX = {t: i for i, t in enumerate(TIERS)}
+
+
+class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Place registrants in the four readiness tiers and find personas inside them.
+
+    A semi-supervised k-means with exactly four clusters, one per tier, so a
+    cluster *is* a tier. Centres start from the coordinator-confirmed tiers in
+    ``y`` (seeded k-means) or, for tiers nobody confirmed, from prototypes that
+    restate the specification's tier definitions (see
+    :mod:`segmentation.features`). With ``seeding="constrained"`` confirmed
+    rows keep their tier (constrained k-means, Basu et al. 2002). Each update
+    adds pseudo-members at the prototype, so the data refine the tiers but
+    cannot turn one into another.
+
+    Unanswered questions (NaN, or ``<qid>:missing`` set) are left out of the
+    distances: every tier loses the same columns, so the question favours no
+    tier, the other answers decide and the margin, hence the confidence,
+    shrinks. The training means (``statistics_``) fill the gaps only where a
+    complete vector is needed (persona sub-clustering).
+
+    Parameters
+    ----------
+    n_personas_per_tier : int, default=3
+        Sub-groups wanted in each tier (fewer if a tier is small).
+    anchor_weight : float, default=1.0
+        Weight of the prototype in each centre update, as a fraction of an
+        average tier's size; 0 gives plain seeded/constrained k-means.
+    seeding : {"constrained", "seeded"}, default="constrained"
+        Whether confirmed rows keep their tier or only set the start.
+    feature_weights : dict of str to float, optional
+        Per-column weight overrides, keyed by feature name or question id
+        (defaults in :data:`segmentation.features.DEFAULT_WEIGHTS`).
+    max_iter : int, default=100
+        Maximum number of k-means rounds.
+    tol : float, default=1e-4
+        Relative centre shift under which the iterations stop.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ fallback and the persona sub-clustering. Only
+        ``None`` or an int can be saved to JSON.
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray of str
+        The tier codes, in the specification's order.
+    feature_names_ : numpy.ndarray of str
+        Feature names used (DataFrame columns, the ``feature_names`` fit
+        argument, or ``x0``, ``x1``...).
+    feature_names_in_ : numpy.ndarray of str
+        Set only when fitted on a DataFrame (scikit-learn convention).
+    n_features_in_ : int
+        Number of features.
+    statistics_ : numpy.ndarray
+        Training mean of each column (over observed values): the centre of
+        the scaling and the imputation value for personas.
+    scale_ : numpy.ndarray
+        Column unit: 0.5 for indicator/ordinal columns, the standard
+        deviation for numbers.
+    weights_ : numpy.ndarray
+        Column weight in the distance.
+    cluster_centers_ : numpy.ndarray of shape (4, n_features)
+        Tier centres in the weighted, scaled space.
+    prototypes_ : numpy.ndarray of shape (4, n_features) or None
+        Tier prototypes in that space; ``None`` when no known column exists.
+    init_ : str
+        How the centres started: ``"prototypes"``, ``"seeds"`` or ``"k-means++"``
+        (joined with ``+`` when mixed).
+    temperature_ : float
+        Softmax temperature of :meth:`predict_proba`.
+    labels_ : numpy.ndarray of str
+        Tier of each training row (confirmed rows keep theirs when constrained).
+    n_iter_ : int
+        Number of k-means rounds run.
+    inertia_ : float
+        Sum of squared distances of the training rows to their tier centre.
+    personas_ : list of Persona
+        Sub-groups of every tier, largest first within a tier.
+    persona_centers_ : numpy.ndarray of shape (n_personas, n_features)
+        Persona centres in the persona space.
+    persona_weights_ : numpy.ndarray
+        Column weights of the persona space (core questions excluded).
+
+    Examples
+    --------
+    >>> from segmentation.synthetic import make_registrants
+    >>> X, y = make_registrants(500, random_state=0)
+    >>> model = ReadinessSegmenter(random_state=0).fit(X)
+    >>> model.predict(X.iloc[:3]).tolist()
+    ['region_undecided', 'few_years', 'move_now']
+    >>> model.predict_proba(X.iloc[:1]).shape
+    (1, 4)
+    """
+
+    def __init__(
+        self,
+        *,
+        n_personas_per_tier: int = 3,
+        anchor_weight: float = 1.0,
+        seeding: str = "constrained",
+        feature_weights: dict[str, float] | None = None,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.n_personas_per_tier = n_personas_per_tier
+        self.anchor_weight = anchor_weight
+        self.seeding = seeding
+        self.feature_weights = feature_weights
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN marks an unanswered question
+        return tags
+
+    # -- fitting --------------------------------------------------------------
+
+    def fit(self, X, y=None, feature_names: Sequence[str] | None = None) -> ReadinessSegmenter:
+        """Fit the tier centres, the confidence temperature and the personas.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+            Encoded features; NaN marks a missing value.
+        y : array-like of shape (n_samples,), optional
+            Confirmed tiers, partial: see :func:`tier_indices`.
+        feature_names : sequence of str, optional
+            Names of the columns of a plain array (a DataFrame names its own).
+
+        Returns
+        -------
+        self : ReadinessSegmenter
+        """
+        check_params(self)
+        X = self._validate_fit_input(X, feature_names)
+        n_samples = X.shape[0]
+        seeds = tier_indices(y, n_samples)
+        layout = FeatureLayout.from_names(list(self.feature_names_))
+        observed = ~np.isnan(X)
+        counts = observed.sum(axis=0)
+        sums = np.where(observed, X, 0.0).sum(axis=0)
+        self.statistics_ = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+        imputed = np.where(observed, X, self.statistics_)
+        spread = imputed.std(axis=0)
+        self.scale_ = np.where(layout.bounded, 0.5, np.where(spread > 1e-12, spread, 1.0))
+        weights = layout.weights(self.feature_weights)
+        Z = self._scaled(imputed, weights)
+        mask = self._observed(X, layout)
+        raw_protos = prototypes(layout, X, self.statistics_, self.scale_)
+        protos = None if raw_protos is None else self._scaled(raw_protos, weights)
+        rng = check_random_state(self.random_state)
+        init, self.init_ = initial_centers(Z, mask, seeds, protos, rng)
+        result = anchored_kmeans(
+            Z,
+            init,
+            mask=mask,
+            seeds=seeds,
+            constrained=self.seeding == "constrained",
+            anchors=protos,
+            anchor_mass=self.anchor_weight * n_samples / len(TIERS),
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
+        self.weights_, self.prototypes_ = weights, protos
+        self.classes_ = np.array(TIERS, dtype=object)
+        self.cluster_centers_ = result.centers
+        self.labels_ = self.classes_[result.labels]
+        self.n_iter_ = result.n_iter
+        self.inertia_ = result.inertia
+        d2 = sq_distances(Z, self.cluster_centers_, mask)
+        self.temperature_ = fit_temperature(
+            d2, seeds, Z, mask, self.cluster_centers_, result.labels, layout.groups()
+        )
+        self.persona_weights_ = persona_weights(layout)
+        self.personas_, self.persona_centers_ = find_personas(
+            imputed,
+            self._scaled(imputed, self.persona_weights_),
+            result.labels,
+            layout,
+            self.n_personas_per_tier,
+            rng,
+        )
+        return self
+
+    def _validate_fit_input(self, X, feature_names: Sequence[str] | None) -> np.ndarray:
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        if hasattr(self, "feature_names_in_"):
+            names = list(self.feature_names_in_)
+            if feature_names is not None and list(feature_names) != names:
+                raise ValueError("feature_names differ from the DataFrame's columns")
+        elif feature_names is not None:
+            names = [str(n) for n in feature_names]
+            if len(names) != X.shape[1]:
+                raise ValueError(f"{len(names)} feature_names given for {X.shape[1]} columns")
+        else:
+            names = [f"x{i}" for i in range(X.shape[1])]
+        self.feature_names_ = np.asarray(names, dtype=object)
+        return X
+
+    # -- the scaled space -----------------------------------------------------
+
+    @staticmethod
+    def _observed(X: np.ndarray, layout: FeatureLayout) -> np.ndarray:
+        """Entries that carry an answer.
+
+        NaN entries and every indicator/ordinal column of a question whose
+        ``<qid>:missing`` is set count as unobserved: an unanswered question's
+        zeros say nothing about which answer it would have been.
+        """
+        mask = ~np.isnan(X)
+        for missing_col, cols in layout.answer_groups():
+            unanswered = X[:, missing_col] >= 0.5
+            if unanswered.any():
+                mask[np.ix_(unanswered, cols)] = False
+        return mask
+
+    def _scaled(self, imputed: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.clip((imputed - self.statistics_) / self.scale_, -CLIP, CLIP) * weights
+
+    def _space(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
+        imputed = np.where(np.isnan(X), self.statistics_, X)
+        Z = self._scaled(imputed, self.weights_)
+        mask = self._observed(X, FeatureLayout.from_names(list(self.feature_names_)))
+        return X, Z, mask, sq_distances(Z, self.cluster_centers_, mask)
+
+    # -- prediction -----------------------------------------------------------
+
+    def predict(self, X) -> np.ndarray:
+        """Return the tier code of every row.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
+        _, _, _, d2 = self._space(X)
+        return self.classes_[d2.argmin(axis=1)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return the confidence in each tier (columns follow ``classes_``).
+
+        A softmax over the negative squared distances divided by
+        ``temperature_``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, 4)
+        """
+        _, _, _, d2 = self._space(X)
+        return softmax_neg(d2, self.temperature_)
+
+    def transform(self, X) -> np.ndarray:
+        """Return the distance of every row to every tier centre.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, 4)
+        """
+        _, _, _, d2 = self._space(X)
+        return np.sqrt(d2)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the :meth:`transform` columns, ``distance:<tier>``."""
+        check_is_fitted(self)
+        return np.array([f"distance:{t}" for t in self.classes_], dtype=object)
+
+    def persona_of(self, X) -> np.ndarray:
+        """Return the persona id of every row (``None`` if its tier has none)."""
+        return self.assign(X)["persona"].to_numpy(dtype=object)
+
+    def assign(self, X) -> pd.DataFrame:
+        """Return tier, confidence, runner-up tier and persona of every row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``tier``, ``confidence`` (probability of the tier),
+            ``runner_up`` and ``persona``; the index of ``X`` when it has one.
+        """
+        raw, _, _, d2 = self._space(X)
+        order = np.argsort(d2, axis=1, kind="stable")
+        proba = softmax_neg(d2, self.temperature_)
+        tier = order[:, 0]
+        persona = np.full(raw.shape[0], None, dtype=object)
+        if self.personas_:
+            imputed = np.where(np.isnan(raw), self.statistics_, raw)
+            pd2 = sq_distances(self._scaled(imputed, self.persona_weights_), self.persona_centers_)
+            persona_tier = np.array([_TIER_INDEX[p.tier] for p in self.personas_])
+            pd2[persona_tier[None, :] != tier[:, None]] = np.inf
+            has = np.isfinite(pd2).any(axis=1)
+            ids = np.array([p.id for p in self.personas_], dtype=object)
+            persona[has] = ids[pd2[has].argmin(axis=1)]
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(
+            {
+                "tier": self.classes_[tier],
+                "confidence": proba[np.arange(raw.shape[0]), tier],
+                "runner_up": self.classes_[order[:, 1]],
+                "persona": persona,
+            },
+            index=index,
+        )
+
+    def explain(
+        self, X, feature_labels: Mapping[str, str] | None = None, top: int = 3
+    ) -> list[list[Reason]]:
+        """Name, per row, the answers that most decided its tier.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        feature_labels : mapping of str to str, optional
+            Words for features (``"destination=shimane"``) or questions
+            (``"destination"``, ``"move_timing:missing"``); English otherwise.
+        top : int, default=3
+            Maximum number of reasons per row.
+
+        Returns
+        -------
+        list of list of Reason
+            ``str(reason)`` is the sentence; ``reason.share`` the part of the
+            margin over the runner-up tier it explains.
+        """
+        raw, Z, mask, d2 = self._space(X)
+        layout = FeatureLayout.from_names(list(self.feature_names_))
+        return explain_rows(Z, mask, self.cluster_centers_, d2, raw, layout, feature_labels, top)
+
+    def describe_personas(self, feature_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+        """Return one row per persona: id, tier, size and description."""
+        check_is_fitted(self)
+        return pd.DataFrame(
+            [(p.id, p.tier, p.size, p.describe(feature_labels)) for p in self.personas_],
+            columns=["persona", "tier", "size", "description"],
+        )
+
+    # -- persistence ----------------------------------------------------------
+
+    def to_json(self) -> str:
+        """Serialise the fitted model as plain JSON (see :mod:`segmentation.persistence`)."""
+        check_is_fitted(self)
+        return persistence.dumps(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> ReadinessSegmenter:
+        """Rebuild a model saved by :meth:`to_json`.
+
+        Raises
+        ------
+        ModelFormatError
+            If the text is not a saved segmenter or its format is newer.
+        """
+        return persistence.loads(cls, text)
+
+    def save(self, path) -> None:
+        """Write :meth:`to_json` to ``path`` (UTF-8)."""
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(self.to_json())
+
+    @classmethod
+    def load(cls, path) -> ReadinessSegmenter:
+        """Read a model written by :meth:`save`."""
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_json(fh.read())
