@@ -25,6 +25,7 @@ def test_list_and_detail_show_decrypted_fields(client, auth, make_registrant) ->
     assert "izumo@example.jp" in detail.text
     assert "+819011112222" in detail.text  # stored normalised
     assert "令和4年度" in detail.text  # fiscal year beside the date
+    assert "<title>登録者詳細 — IT WORKS@島根</title>" in detail.text
 
 
 def test_every_view_of_personal_data_is_audited(client, auth, make_registrant, session) -> None:
