@@ -688,6 +688,7 @@ def demo(host: str, port: int, no_serve: bool, count: int) -> None:
     instance = config.instance_path()
     app, admin_password, _ = initialise(instance)
     result = run_service(app, demo_service.load, count=count, needs_vault=True)
+    demo_service.write_demo_settings(instance)
     click.echo(f"instance: {instance}")
     click.echo(f"demo registrants: {result.registrants} (added now: {result.added})")
     click.echo("demo logins (passwords are new on every run):")

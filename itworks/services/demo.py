@@ -7,6 +7,7 @@ import random
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from faker import Faker
@@ -55,6 +56,23 @@ RESIDENCES = (
     ("鳥取県", 3),
     ("山口県", 2),
 )
+
+
+DEMO_SETTINGS = f"""
+# Added by `itworks demo`: measure progress as of a day inside 令和4年度, the
+# year the demo data covers, so the dashboard shows a year in progress.
+AS_OF_DATE = "{DEMO_AS_OF.isoformat()}"
+"""
+
+
+def write_demo_settings(instance: Path) -> bool:
+    """Add the demo's reporting date to the instance config unless one is set."""
+    config_file = instance / "config.toml"
+    text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+    if "AS_OF_DATE =" in text.replace("# AS_OF_DATE", ""):
+        return False
+    config_file.write_text(text + DEMO_SETTINGS, encoding="utf-8")
+    return True
 
 
 class NotADemoInstance(ServiceError):

@@ -66,6 +66,20 @@ class ImportSummary:
         self.rejected += 1
         self.errors.extend(RowError(row, f, m) for f, m in sorted(errors.items()))
 
+    def finish(self, session: Session, action: str, actor_label: str) -> ImportSummary:
+        """Audit the import's counts (never its rows) and commit."""
+        audit.record(
+            session,
+            action,
+            actor_label=actor_label,
+            entity_type="import",
+            imported=self.imported,
+            duplicates=self.duplicates,
+            rejected=self.rejected,
+        )
+        session.commit()
+        return self
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "imported": self.imported,
@@ -189,17 +203,7 @@ def import_registrants(
         summary.imported += not duplicate
         if progress:
             progress(done)
-    audit.record(
-        session,
-        "import.registrants",
-        actor_label=actor_label,
-        entity_type="import",
-        imported=summary.imported,
-        duplicates=summary.duplicates,
-        rejected=summary.rejected,
-    )
-    session.commit()
-    return summary
+    return summary.finish(session, "import.registrants", actor_label)
 
 
 def _count_duplicates(
@@ -329,14 +333,4 @@ def import_survey_responses(
                 session.commit()
         if progress:
             progress(done)
-    audit.record(
-        session,
-        "import.survey_responses",
-        actor_label=actor_label,
-        entity_type="import",
-        imported=summary.imported,
-        duplicates=summary.duplicates,
-        rejected=summary.rejected,
-    )
-    session.commit()
-    return summary
+    return summary.finish(session, "import.survey_responses", actor_label)

@@ -149,6 +149,8 @@ def test_demo_loads_through_the_services_and_prints_logins(tmp_path: Path) -> No
     assert {role for role, _, _ in logins} == {"admin", "coordinator", "prefecture"}
     again = run_cli(instance, "demo", "--no-serve", "--registrants", "25")
     assert "added now: 0" in again.stdout
+    config_text = (instance / "config.toml").read_text(encoding="utf-8")
+    assert config_text.count('AS_OF_DATE = "2022-11-20"') == 1
     engine = sa.create_engine(f"sqlite:///{instance / 'itworks.db'}")
     with engine.connect() as connection:
         rows = connection.execute(
@@ -158,7 +160,8 @@ def test_demo_loads_through_the_services_and_prints_logins(tmp_path: Path) -> No
         ).one()
         surveyed = connection.execute(
             sa.text(
-                "SELECT count(DISTINCT registrant_id), count(DISTINCT channel) FROM survey_responses"
+                "SELECT count(DISTINCT registrant_id), count(DISTINCT channel)"
+                " FROM survey_responses"
             )
         ).one()
         rounds = connection.execute(sa.text("SELECT arms FROM invitation_rounds")).scalars().all()
