@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import migrations
@@ -90,3 +92,27 @@ def current_revision(engine: sa.Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def touch(
+    session: Session, model: type, row_id: int, column: str, now: datetime, every: timedelta
+) -> None:
+    """Best-effort bookkeeping write (last seen, last used) that never fails a request.
+
+    It ends any read snapshot first, updates only if the stored time is older
+    than ``every`` (so concurrent requests write once), and gives up quietly
+    if the database is busy: a missed "last used" is harmless.
+    """
+    if session.in_transaction():
+        session.commit()
+    stamp = getattr(model, column)
+    try:
+        begin_write(session)
+        session.execute(
+            sa.update(model)
+            .where(model.id == row_id, sa.or_(stamp.is_(None), stamp < now - every))
+            .values({column: now})
+        )
+        session.commit()
+    except OperationalError:
+        session.rollback()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import crypto
+from ..db import touch
 from ..models import ApiToken, utcnow
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
@@ -72,6 +73,5 @@ def authenticate(session: Session, token: str) -> ApiToken | None:
     now = utcnow()
     # Record use at most hourly: one write per request would serialise intake on SQLite.
     if row.last_used_at is None or now - row.last_used_at > timedelta(hours=1):
-        row.last_used_at = now
-        session.commit()
+        touch(session, ApiToken, row.id, "last_used_at", now, timedelta(hours=1))
     return row

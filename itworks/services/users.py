@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..crypto import Vault
+from ..db import begin_write, touch
 from ..models import ROLES, LoginFailure, LoginSession, User, utcnow
 from . import audit
 from .errors import Conflict, InvalidInput, NotFound
@@ -142,6 +144,7 @@ def authenticate(
     names are throttled exactly like real ones and nothing reveals which is which.
     """
     now = now or utcnow()
+    begin_write(session)  # every path below writes (a failure or a new session)
     key = vault.login_key(username or "")
     recent = session.scalar(
         sa.select(sa.func.count(LoginFailure.id)).where(
@@ -177,13 +180,17 @@ def load_session(
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if now - row.last_seen_at > policy.idle:
-        row.revoked_at = now
-        session.commit()
+        try:
+            row.revoked_at = now
+            session.commit()
+        except OperationalError:
+            session.rollback()  # refused either way; the next request revokes it
         return None
     # Touch rarely: a write per request would serialise readers on SQLite.
     if now - row.last_seen_at > timedelta(minutes=5):
-        row.last_seen_at = now
-        session.commit()
+        user = row.user
+        touch(session, LoginSession, row.id, "last_seen_at", now, timedelta(minutes=5))
+        return user
     return row.user
 
 

@@ -34,7 +34,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API runs an event loop on this thread, which
+# must be gone before other modules tear down Flask app contexts.
+@pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
     try:
         from playwright.sync_api import sync_playwright
@@ -48,7 +50,7 @@ def browser():  # noqa: ANN201
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo_site(tmp_path_factory, browser):  # noqa: ANN001, ANN201
     """A demo instance (40 registrants) served by gunicorn; yields (server, logins)."""
     from testsupport import Server
