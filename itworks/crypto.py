@@ -423,3 +423,9 @@ def tokens_equal(a: str, b: str) -> bool:
 def text_digest(text: str) -> str:
     """SHA-256 of a public text (the privacy notice a registrant agreed to)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def csp_hash_source(text: str) -> str:
+    """A Content-Security-Policy hash source (``'sha256-…'``) allowing one inline text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"

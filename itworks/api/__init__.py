@@ -116,7 +116,7 @@ def too_large(_error: RequestEntityTooLarge):  # noqa: ANN201
 
 def init_app(app: Flask) -> None:
     from ..extensions import csrf
-    from . import intake, openapi  # noqa: F401  (registers the views)
+    from . import funnel, intake, openapi  # noqa: F401  (registers the views)
 
     csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request to forge
     app.register_blueprint(bp)

@@ -202,6 +202,178 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+_count = {"type": ["integer", "null"], "minimum": 0}
+_read_security = [{"bearer": []}, {"session": []}]
+_read_errors = {
+    "401": _error("Neither a read token nor a staff login session"),
+    "403": _error("The token's scope is not read"),
+}
+
+FUNNEL_PATHS: dict[str, Any] = {
+    "/funnel": {
+        "get": {
+            "operationId": "getFunnel",
+            "summary": "One fiscal year's KGI and KPIs against target and pace (read scope)",
+            "description": (
+                "Aggregates only. `expected_to_date` is the target scaled by how far the "
+                "contract period has run (a straight line unless past years have monthly "
+                "records), `projection` where the measure lands at the current pace, and "
+                "`status` on_track (at or within one of the expected figure), at_risk (at "
+                "least 80 % of it) or behind."
+            ),
+            "security": _read_security,
+            "parameters": [
+                {
+                    "name": "fy",
+                    "in": "query",
+                    "required": False,
+                    "description": "Fiscal year (Western, e.g. 2022 for 令和4年度); default "
+                    "the current one",
+                    "schema": {"type": "integer"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The measures",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Funnel"}}
+                    },
+                },
+                **_read_errors,
+                "422": _error("fy is not a fiscal year between 2000 and 2100"),
+            },
+        }
+    },
+    "/funnel/history": {
+        "get": {
+            "operationId": "getFunnelHistory",
+            "summary": "Every fiscal year's figures, oldest first (read scope)",
+            "description": (
+                "H30–R3 (2018–2021) as the prefecture's specification records them; later "
+                "years computed from the records up to today (the current year so far)."
+            ),
+            "security": _read_security,
+            "responses": {
+                "200": {
+                    "description": "The years",
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/FunnelHistory"}
+                        }
+                    },
+                },
+                **_read_errors,
+            },
+        }
+    },
+}
+
+FUNNEL_SCHEMAS: dict[str, Any] = {
+    "FunnelMeasure": {
+        "type": "object",
+        "required": [
+            "kind",
+            "actual",
+            "target",
+            "baseline",
+            "definition",
+            "expected_to_date",
+            "projection",
+            "status",
+        ],
+        "properties": {
+            "kind": {"enum": ["KGI", "KPI"]},
+            "actual": {"type": "integer", "minimum": 0},
+            "target": _count,
+            "baseline": {**_count, "description": "The former target"},
+            "definition": {**_text, "description": "The written rule, 「日本語 / English」"},
+            "expected_to_date": {"type": ["number", "null"], "minimum": 0},
+            "projection": _count,
+            "status": {"enum": ["on_track", "at_risk", "behind", None]},
+        },
+        "additionalProperties": False,
+    },
+    "Funnel": {
+        "type": "object",
+        "required": ["fiscal_year", "label", "period", "as_of", "measures"],
+        "properties": {
+            "fiscal_year": {"type": "integer"},
+            "label": {**_text, "examples": ["令和4年度"]},
+            "period": {
+                "type": "object",
+                "required": ["start", "end", "contract_end"],
+                "properties": {
+                    "start": {**_text, "format": "date"},
+                    "end": {**_text, "format": "date"},
+                    "contract_end": {**_text, "format": "date"},
+                },
+                "additionalProperties": False,
+            },
+            "as_of": {**_text, "format": "date"},
+            "measures": {
+                "type": "object",
+                "required": ["hires", "new_registrants", "consultations", "fair_signups"],
+                "properties": {
+                    m: {"$ref": "#/components/schemas/FunnelMeasure"}
+                    for m in ("hires", "new_registrants", "consultations", "fair_signups")
+                },
+                "additionalProperties": False,
+            },
+            "fair_attendance": {
+                "type": "array",
+                "items": _count,
+                "description": "People at each fair of the year; null for one not yet held",
+            },
+            "pace": {
+                "type": "object",
+                "required": ["method", "note"],
+                "properties": {"method": {"enum": ["linear", "seasonal"]}, "note": _text},
+            },
+        },
+        "additionalProperties": False,
+    },
+    "FunnelYear": {
+        "type": "object",
+        "required": [
+            "fiscal_year",
+            "label",
+            "new_registrants",
+            "consultations",
+            "fair_attendance",
+            "fair_signups",
+            "hires",
+        ],
+        "properties": {
+            "fiscal_year": {"type": "integer"},
+            "label": _text,
+            "new_registrants": _count,
+            "consultations": _count,
+            "fair_attendance": {"type": "array", "items": _count},
+            "fair_signups": _count,
+            "hires": _count,
+        },
+        "additionalProperties": False,
+    },
+    "FunnelHistory": {
+        "type": "object",
+        "required": ["years"],
+        "properties": {
+            "years": {"type": "array", "items": {"$ref": "#/components/schemas/FunnelYear"}}
+        },
+        "additionalProperties": False,
+    },
+}
+
+DOCUMENT["paths"].update(FUNNEL_PATHS)
+DOCUMENT["components"]["schemas"].update(FUNNEL_SCHEMAS)
+DOCUMENT["components"]["securitySchemes"]["session"] = {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": "itworks_session",
+    "description": "A staff login session (any role) may read, as a read token may",
+}
+
+
 @bp.get("/openapi.json")
 @api_scope(None)
 def openapi_document():

@@ -27,6 +27,7 @@ from .engagement import (
     StageExit,
     SurveyLink,
 )
+from .funnel import FUNNEL_INDEXES  # noqa: F401  (registers the funnel indexes)
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch

@@ -13,9 +13,11 @@ JSON, CSV and the report:
    (which implies every line with a hidden cell holds at least two). Further cells are
    also hidden where the ``<k`` bounds alone would pin the values down (two hidden 1s in
    a row whose hidden part sums to 2 must both be 1).
-   Complementary cells are chosen smallest non-zero first, interior cells before totals,
-   and are shown as ``"x"`` (``COMPLEMENT_MARKER``, the 秘匿 mark of Japanese official
-   statistics) because their value is not below k and ``"<k"`` would misstate it.
+   Complementary cells are chosen smallest non-zero first, interior cells before totals.
+   A complement of k or more is shown as ``"x"`` (``COMPLEMENT_MARKER``, the 秘匿 mark
+   of Japanese official statistics), because ``"<k"`` would misstate it; a zero
+   complement is shown as ``"<k"`` (which is true of zero), so that it cannot be told
+   apart from the small cell it protects.
 3. **Totals** are part of the table: a total between 1 and k−1 is itself hidden, and a
    total is hidden as a complement only when no interior cell can do the job.
 
@@ -50,8 +52,9 @@ def suppress_counts(
     """Suppress a one-way breakdown whose total is published elsewhere.
 
     Returns an object-dtype Series with the same index: counts, ``"<k"`` for counts
-    between 1 and k−1, and ``"x"`` for complementary cells hidden so that the hidden
-    ones cannot be worked out by subtracting the visible ones from the total. The
+    between 1 and k−1 (and for hidden zeros), and ``"x"`` for complementary cells of k
+    or more, hidden so that the hidden ones cannot be worked out by subtracting the
+    visible ones from the total. The
     total itself is not appended (the caller publishes it). ``also_hide`` names labels
     that must be hidden anyway (because a linked table hides them).
     """
@@ -69,7 +72,7 @@ def suppress_counts(
         hidden[choice] = True
     out = pd.Series(list(values), index=counts.index, name=counts.name, dtype=object)
     for position in np.flatnonzero(hidden):
-        out.iloc[position] = primary_marker(k) if primary[position] else COMPLEMENT_MARKER
+        out.iloc[position] = _marker(int(values[position]), k)
     return out
 
 
@@ -80,8 +83,9 @@ def suppress_crosstab(
 
     ``table`` holds non-negative integer counts without totals. The result is an
     object-dtype frame one row and one column larger: published counts as ints,
-    ``"<k"`` for counts between 1 and k−1 and ``"x"`` for complementary cells (totals
-    included) hidden so that no hidden cell can be recovered from what is shown.
+    ``"<k"`` for counts between 1 and k−1 (and for hidden zeros) and ``"x"`` for
+    complementary cells of k or more (totals included), hidden so that no hidden cell
+    can be recovered from what is shown.
     ``also_hide`` lists (row, column) labels of the result, totals included, that must
     be hidden anyway: tables that share their totals stay consistent that way (see
     ``suppress_linked``).
@@ -103,7 +107,7 @@ def suppress_crosstab(
 
     out = pd.DataFrame(full.tolist(), index=index, columns=columns, dtype=object)
     for r, c in zip(*np.nonzero(hidden), strict=True):
-        out.iat[r, c] = primary_marker(k) if primary[r, c] else COMPLEMENT_MARKER
+        out.iat[r, c] = _marker(int(full[r, c]), k)
     return out
 
 
@@ -135,6 +139,12 @@ def suppress_linked(tables: dict[str, pd.DataFrame], k: int = DEFAULT_K) -> dict
 
 
 # ----------------------------------------------------------------------------- internals
+
+
+def _marker(value: int, k: int) -> str:
+    # "<k" is true of a hidden zero too, so a zero complement looks like a small
+    # cell and the reader cannot tell which of them holds the people.
+    return primary_marker(k) if value < k else COMPLEMENT_MARKER
 
 
 def _validated(values: np.ndarray, k: int) -> np.ndarray:

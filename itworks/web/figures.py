@@ -1,0 +1,155 @@
+"""Helpers shared by the pages that show figures: which year, as of when, whether
+small cells are hidden for the viewer, CSV downloads, number formats and charts."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from .. import crypto, csvio, fiscal
+from ..services import funnel, suppression
+from ..services.errors import InvalidInput
+from .access import PERSONAL_DATA
+
+bp = Blueprint("figures", __name__)
+
+PLOTLY_JS = resources.files("plotly") / "package_data" / "plotly.min.js"
+
+
+@functools.cache
+def chart_policy() -> str:
+    """The app's Content-Security-Policy, plus the inline styles plotly.js itself adds.
+
+    plotly.js puts its own stylesheets into <style> elements: some empty and filled
+    through the CSSOM (which CSP does not govern), one with the map library's CSS as
+    a fixed string in the bundle. Allowing the hashes of exactly those strings, read
+    from the installed bundle, keeps every other inline style blocked.
+    """
+    bundle = PLOTLY_JS.read_text(encoding="utf-8")
+    styles = {""} | {m.group(1) for m in re.finditer(r"\.textContent='([^'\\]*)'", bundle)}
+    hashes = " ".join(sorted(crypto.csp_hash_source(css) for css in styles))
+    return (
+        "default-src 'self'; img-src 'self' data:; "
+        f"style-src 'self' {hashes}; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
+
+
+def chart_page(template: str, **context: Any) -> Response:
+    """Render a page that draws plotly charts, with the policy plotly.js needs."""
+    response = make_response(render_template(template, **context))
+    response.headers["Content-Security-Policy"] = chart_policy()
+    return response
+
+
+def as_of() -> date:
+    return funnel.as_of_date(current_app.config["AS_OF_DATE"])
+
+
+def selected_fiscal_year(measured_at: date) -> int:
+    """The ?fy= of the request, or the current fiscal year; a bad value is a 400."""
+    value = request.args.get("fy")
+    if value is None:
+        return funnel.current_fiscal_year(current_app.config["CURRENT_FISCAL_YEAR"], measured_at)
+    try:
+        return funnel.parse_fiscal_year(value)
+    except InvalidInput:
+        abort(400)
+
+
+def small_cell_k() -> int | None:
+    """k for viewers who see aggregates only (prefecture staff); None for coordinators."""
+    if current_user.is_authenticated and current_user.role in PERSONAL_DATA:
+        return None
+    return int(current_app.config["SMALL_CELL_K"])
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """UTF-8-with-BOM CSV (Excel opens it) as a download."""
+    buffer = io.StringIO()
+    csvio.write_excel_csv(buffer, header, rows)
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def month_labels(fiscal_year: int) -> list[str]:
+    return [_("%(m)s月", m=m.month) for m in fiscal.fiscal_months(fiscal_year)]
+
+
+def cell(value: object) -> object:
+    """A table cell for CSV and JSON: counts stay numbers, markers stay text."""
+    return value if suppression.is_hidden(value) or value is None else int(value)
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+@bp.app_template_filter("signed")
+def signed(value: float | None, unit: str = "") -> str:
+    """+5 人 / -3 人 (difference to the year before)."""
+    if value is None:
+        return "—"
+    number = round(value, 1)
+    text = f"{abs(number):,.0f}" if float(number).is_integer() else f"{abs(number):,.1f}"
+    sign = "+" if number > 0 else ("-" if number < 0 else "±")
+    return f"{sign}{text} {unit}".rstrip()
+
+
+@bp.app_template_filter("pct")
+def pct(ratio: float | None) -> str:
+    """213% (a ratio as a whole percentage)."""
+    return "—" if ratio is None else f"{ratio * 100:,.0f}%"
+
+
+@bp.app_template_filter("count")
+def count(value: object) -> str:
+    """A count with thousands separators, or its suppression marker."""
+    if value is None:
+        return "—"
+    if suppression.is_hidden(value):
+        return str(value)
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+
+
+@bp.app_template_filter("yen")
+def yen(value: int | None) -> str:
+    return "—" if value is None else f"¥{value:,}"
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def chart(data: list[dict], **layout: Any) -> dict[str, Any]:
+    """A plotly figure as JSON for static/charts.js (no inline script: CSP)."""
+    base = {
+        "margin": {"l": 48, "r": 16, "t": 24, "b": 40},
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h"},
+    }
+    return {"data": data, "layout": {**base, **layout}}
+
+
+def hidden_to_none(values: Iterable[object]) -> tuple[list[object], list[str]]:
+    """Plot values (None where suppressed) and the text shown on each bar."""
+    plotted, texts = [], []
+    for value in values:
+        if suppression.is_hidden(value) or value is None:
+            plotted.append(None)
+            texts.append("" if value is None else str(value))
+        else:
+            plotted.append(value)
+            texts.append(f"{value:,}")
+    return plotted, texts
