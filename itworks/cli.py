@@ -673,6 +673,158 @@ def targets_set_history(fiscal_year: int, field: str, value: int | None) -> None
     click.echo(f"FY{fiscal_year} {field} = {value}")
 
 
+# ------------------------------------------------------------------------ report
+
+
+@main.command("report")
+@click.option("--fy", "fiscal_year", required=True, help="Fiscal year, e.g. 2022 (令和4年度).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .xlsx file to write.",
+)
+@click.option("--as-of", help="Measure on this date (YYYY-MM-DD); default AS_OF_DATE or today.")
+def report(fiscal_year: str, out: Path, as_of: str | None) -> None:
+    """Write the implementation report (実施報告書) as one Excel workbook."""
+    from .services import funnel
+    from .services import report as report_service
+    from .services.errors import InvalidInput
+
+    app = build_app()
+    try:
+        measured_at = funnel.as_of_date(as_of or app.config["AS_OF_DATE"])
+        year = funnel.parse_fiscal_year(fiscal_year)
+    except InvalidInput as exc:
+        for field, message in exc.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        sys.exit(1)
+    sheets = run_service(
+        app,
+        report_service.write_report,
+        year,
+        measured_at,
+        out,
+        k=int(app.config["SMALL_CELL_K"]),
+        actor_label=_operator(),
+    )
+    click.echo(f"wrote {out} ({len(sheets)} sheets, as of {measured_at.isoformat()})")
+
+
+# ------------------------------------------------------------------------ tiers
+
+
+def _percent_bar(label: str):  # noqa: ANN202
+    """A progress bar on a terminal's stderr, or None (pipes and tests get none)."""
+    if not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=100, label=label, file=sys.stderr)
+    bar.__enter__()
+    return bar
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the run and its metrics as JSON.")
+def segment(as_json: bool) -> None:
+    """Propose a readiness tier for every registrant (history is kept) and record the run."""
+    import json
+
+    from .services import segment as service
+
+    app = build_app()
+    bar = _percent_bar("segmenting")
+    try:
+        record = run_service(
+            app,
+            service.run,
+            started_by=_operator(),
+            progress=(lambda done: bar.update(done - bar.pos)) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    summary = service.summary(record)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"run {summary['run']}: {summary['registrants']} registrants, "
+        f"{summary['confirmed']} confirmed, {summary['duration_seconds']} s"
+    )
+    for tier, size in summary["cluster_sizes"].items():
+        click.echo(f"  {tier:<18} {size:>7}")
+    if summary.get("silhouette") is not None:
+        click.echo(f"silhouette (sampled): {summary['silhouette']:.3f}")
+    if "accuracy_vs_confirmed" in summary:
+        click.echo(
+            f"agreement with confirmed tiers ({summary['agreement']['method']}, "
+            f"n={summary['agreement']['n']}): model {summary['accuracy_vs_confirmed']:.3f}, "
+            f"rule baseline {summary['baseline_accuracy_vs_confirmed']:.3f}"
+        )
+
+
+@import_.command("tiers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_tiers(file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool) -> None:
+    """Import confirmed tiers (columns: email, tier as code or Japanese label, reason)."""
+    from .services import tier_imports
+
+    summary = run_service(
+        build_app(),
+        tier_imports.import_tiers,
+        file.read_bytes(),
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        actor_label=_operator(),
+        needs_vault=True,
+    )
+    _print_summary(summary, as_json)
+
+
+@main.group()
+def recontact() -> None:
+    """Re-contact by tier (intervals: RECONTACT_DAYS)."""
+
+
+@recontact.command("due")
+@click.option(
+    "--tier", type=click.Choice(["move_now", "few_years", "region_undecided", "one_option"])
+)
+@click.option("--date", "on", help="Reckon on this day (YYYY-MM-DD); default AS_OF_DATE or today.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def recontact_due(tier: str | None, on: str | None, as_json: bool) -> None:
+    """List who is due for contact, most overdue first (public ids, no personal data)."""
+    import json
+
+    from .services import tiers_recontact as service
+
+    app = build_app()
+
+    def due(session):  # noqa: ANN001, ANN202
+        today = service.reference_date(on or app.config["AS_OF_DATE"])
+        days = service.intervals(app.config["RECONTACT_DAYS"])
+        return today, service.due(session, days, today, tier=tier)
+
+    today, rows = run_service(app, due)
+    if as_json:
+        payload = {
+            "date": today.isoformat(),
+            "due": len(rows),
+            "registrants": [r.as_dict() for r in rows],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(rows)} due on {today.isoformat()}")
+    for r in rows:
+        click.echo(
+            f"{r.public_id}\t{r.tier}\tlast {r.last_contact.isoformat()}\t"
+            f"due {r.next_contact.isoformat()}\t{r.days_overdue} days overdue"
+        )
+
+
 # ------------------------------------------------------------------------ demo
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import crypto
 from ..fiscal import JST
 from ..models import Event, Registrant
-from . import demo_surveys, events, intake, users
+from . import demo_surveys, events, funnel_demo, intake, segment_demo, users
 from .errors import Conflict, ServiceError
 from .instance import get_setting, put_setting
 
@@ -261,6 +261,9 @@ def load(
                     applied_at=applied,
                 )
     demo_surveys.load(session, vault, current_app.extensions["itworks.link_signer"], seed=seed)
+    personas = demo_surveys.hidden_personas(session, seed)
+    funnel_demo.seed(session, random.Random(seed), DEMO_AS_OF, personas)
+    segment_demo.replay(session, as_of=DEMO_AS_OF, seed=seed)
     total = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
     return DemoResult(registrants=total, added=added, logins=logins)
 

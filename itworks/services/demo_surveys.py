@@ -126,6 +126,17 @@ def answers_for(rng: random.Random, persona: str, registrant: Registrant) -> dic
     return answers
 
 
+def hidden_personas(session: Session, seed: int = 2022) -> dict[int, str]:
+    """The persona (a tier code) each demo registrant answers as; the same for a seed."""
+    rng = random.Random(seed)
+    people = session.scalars(
+        sa.select(Registrant.id).where(Registrant.merged_into_id.is_(None)).order_by(Registrant.id)
+    ).all()
+    names = list(PERSONAS)
+    weights = [w for w, _ in PERSONAS.values()]
+    return {r: rng.choices(names, weights)[0] for r in people}
+
+
 def load(session: Session, vault: Vault, signer: LinkSigner, *, seed: int = 2022) -> int:
     """Give most demo registrants answers, and run one finished two-arm round.
 
@@ -140,9 +151,7 @@ def load(session: Session, vault: Vault, signer: LinkSigner, *, seed: int = 2022
             sa.select(Registrant).where(Registrant.merged_into_id.is_(None)).order_by(Registrant.id)
         )
     )
-    hidden = {
-        r.id: rng.choices(list(PERSONAS), [w for w, _ in PERSONAS.values()])[0] for r in people
-    }
+    hidden = hidden_personas(session, seed)
     sent = datetime(2022, 9, 1, 1, 0, tzinfo=UTC)
     early = [r.id for r in people if r.registered_at < sent]
     round_ = survey_links.create_round(

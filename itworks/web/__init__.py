@@ -13,7 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .. import fiscal
-from . import access, auth, main, registrants, surveys
+from . import access, auth, figures, funnel, main, notes, publicity, registrants, reports, surveys
+from . import tiers as tier_pages
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,14 @@ def _error(error: HTTPException | Exception):  # noqa: ANN202
 def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(figures.bp)
+    app.register_blueprint(funnel.bp)
+    app.register_blueprint(publicity.bp)
+    app.register_blueprint(notes.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(registrants.bp)
     app.register_blueprint(surveys.bp)
+    tier_pages.init_app(app)
     app.before_request(access.enforce)
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(Exception, _error)

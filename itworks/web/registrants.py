@@ -41,6 +41,9 @@ def detail(public_id: str):
     responses = survey_responses.history(db.session, vault(), row)
     latest = survey_responses.latest_answers(db.session, [row.id]).get(row.id, {})
     return render_template(
-        "registrants/detail.html", r=registrant, responses=responses, latest=latest,
+        "registrants/detail.html",
+        r=registrant,
+        responses=responses,
+        latest=latest,
         instrument=survey_responses.current_instrument(),
     )

@@ -65,6 +65,7 @@ def test_replies_conform_without_a_token(app, path, method) -> None:
 
 def test_the_document_itself_is_valid_openapi(app) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    assert {op.path for op in (r.ok() for r in schema.get_all_operations())} == {
-        path for path, _ in OPERATIONS
+    operations = {
+        (op.path, op.method.upper()) for op in (r.ok() for r in schema.get_all_operations())
     }
+    assert set(OPERATIONS) <= operations
