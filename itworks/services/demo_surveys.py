@@ -78,6 +78,10 @@ CONCERNS = [
 ]
 
 
+# Nothing in the demo happens after its "today" (AS_OF_DATE 2022-11-20, JST).
+LAST_ANSWER = datetime(2022, 11, 20, 9, 0, tzinfo=UTC)
+
+
 def _pick(rng: random.Random, options: list[tuple[str, int]]) -> str:
     return rng.choices([c for c, _ in options], [w for _, w in options])[0]
 
@@ -186,6 +190,10 @@ def load(session: Session, vault: Vault, signer: LinkSigner, *, seed: int = 2022
                 raw.pop(question)
         cleaned = survey_responses.clean(raw, instrument, partial=True)
         at = max(registrant.registered_at, sent) + timedelta(days=rng.randint(1, 60))
+        if at > LAST_ANSWER:
+            at = LAST_ANSWER - timedelta(hours=rng.randint(0, 48))
+        if at <= registrant.registered_at:
+            continue  # registered on the demo's last days: not interviewed yet
         survey_responses.record(
             session,
             vault,

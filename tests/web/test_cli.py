@@ -165,10 +165,14 @@ def test_demo_loads_through_the_services_and_prints_logins(tmp_path: Path) -> No
             )
         ).one()
         rounds = connection.execute(sa.text("SELECT arms FROM invitation_rounds")).scalars().all()
+        latest = connection.execute(
+            sa.text("SELECT max(submitted_at) FROM survey_responses")
+        ).scalar()
     engine.dispose()
     assert rows[0] == 25 and rows[1] >= 3 and rows[2] >= "2022-03-31 15:00"
     assert surveyed[0] >= 10 and surveyed[1] == 2  # web (through the round) and interview
     assert [json.loads(arms) for arms in rounds] == [["none", "giftcard_500"]]
+    assert latest < "2022-11-20 15:00"  # nothing after the demo's "today" (JST)
 
 
 def test_demo_refuses_an_instance_with_real_data(runner, make_registrant) -> None:
