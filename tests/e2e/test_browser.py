@@ -102,3 +102,16 @@ def test_registrant_answers_on_a_phone(browser, demo_site, viewport) -> None:  #
     unexpected = [e for e in errors if not re.search(r"status of (422|410)", e)]
     assert unexpected == []
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/history", "/funnel/", "/publicity/"])
+def test_chart_pages_render_their_charts_without_console_errors(page, demo_site, path) -> None:  # noqa: ANN001
+    server, logins = demo_site
+    login(page, server, logins, "prefecture")
+    page.goto(server.url + path)
+    page.wait_for_load_state("networkidle")
+    charts = page.locator("[data-chart]")
+    assert charts.count() >= 1
+    page.wait_for_selector("[data-chart] svg.main-svg", timeout=15_000)
+    assert page.locator("[data-chart] svg.main-svg").count() >= charts.count()
+    assert page.console_errors == []
