@@ -11,6 +11,8 @@ import unicodedata
 from typing import NamedTuple
 
 __all__ = [
+    "CONTROL_CHARACTERS_MESSAGE",
+    "has_control_characters",
     "PREFECTURES",
     "Prefecture",
     "is_kana_reading",
@@ -22,6 +24,17 @@ __all__ = [
     "prefecture_code",
     "to_katakana",
 ]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = (
+    "使用できない制御文字が含まれています / Contains control characters that are not allowed"
+)
+
+
+def has_control_characters(s: str) -> bool:
+    """Control characters other than tab and line breaks (they break Excel and PostgreSQL)."""
+    return bool(_CONTROL.search(s))
 
 
 def nfkc(s: str) -> str:

@@ -254,7 +254,10 @@ def seasonal_shape(
     """Average share of the year's total reached by the end of each month, from the
     past years that have records; None when there are none (then: a straight line)."""
     shapes = []
-    for year in range(first_computed, fiscal_year):
+    # Only years that have begun can have records; a far-future ?fy= must not
+    # cost one query per year.
+    last_begun = fiscal.fiscal_year_of(datetime.now(fiscal.JST).date())
+    for year in range(first_computed, min(fiscal_year, last_begun + 1)):
         counts = monthly_counts(session, measure, year, fiscal.fiscal_year_bounds_utc(year)[1])
         total = sum(counts)
         if total:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..japanese import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from ..models import MEASURES, HalfYearNote, User
 from . import audit
 from .errors import InvalidInput
@@ -61,6 +62,8 @@ def save_note(
     for name, text in (("done", done), ("countermeasures", countermeasures)):
         if len(text) > MAX_TEXT:
             errors[name] = f"{MAX_TEXT}文字以内で入力してください / Up to {MAX_TEXT} characters"
+        elif has_control_characters(text):
+            errors[name] = CONTROL_CHARACTERS_MESSAGE
     if errors:
         raise InvalidInput(errors)
     who = actor.username if actor else (actor_label or "system")

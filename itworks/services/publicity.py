@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import fiscal
+from ..japanese import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from ..models import Campaign, Company, Consultation, Hire, Registrant, User, UtmTouch
 from . import audit, suppression
 from .errors import InvalidInput, NotFound
@@ -60,7 +61,16 @@ def channel_label(channel: str, lang: str = "ja") -> str:
 # ----------------------------------------------------------------------------- campaigns
 
 
-def _int(errors: dict[str, str], data: Mapping[str, Any], name: str, required: bool = False):  # noqa: ANN202
+INT32_MAX = 2**31 - 1  # reach and clicks are INTEGER columns
+
+
+def _int(  # noqa: ANN202
+    errors: dict[str, str],
+    data: Mapping[str, Any],
+    name: str,
+    required: bool = False,
+    maximum: int = 10**12,
+):
     value = data.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -71,8 +81,10 @@ def _int(errors: dict[str, str], data: Mapping[str, Any], name: str, required: b
     except ValueError:
         errors[name] = "0以上の整数で入力してください / Enter a whole number ≥ 0"
         return None
-    if number < 0 or number > 10**12:
-        errors[name] = "0以上の整数で入力してください / Enter a whole number ≥ 0"
+    if number < 0 or number > maximum:
+        errors[name] = (
+            f"0〜{maximum:,}の整数で入力してください / Enter a whole number from 0 to {maximum:,}"
+        )
         return None
     return number
 
@@ -86,10 +98,14 @@ def _date(errors: dict[str, str], data: Mapping[str, Any], name: str, required: 
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value).strip())
+        parsed = date.fromisoformat(str(value).strip())
     except ValueError:
         errors[name] = "日付は 2022-04-01 の形です / Use a date like 2022-04-01"
         return None
+    if not 2000 <= parsed.year <= 2100:
+        errors[name] = "2000〜2100年の日付です / Use a date from 2000 to 2100"
+        return None
+    return parsed
 
 
 def clean_campaign(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,11 +137,14 @@ def clean_campaign(data: Mapping[str, Any]) -> dict[str, Any]:
         "starts_on": starts_on,
         "ends_on": ends_on,
         "cost_yen": _int(errors, data, "cost_yen", required=True),
-        "reach_target": _int(errors, data, "reach_target"),
-        "reach_actual": _int(errors, data, "reach_actual"),
-        "clicks": _int(errors, data, "clicks"),
+        "reach_target": _int(errors, data, "reach_target", maximum=INT32_MAX),
+        "reach_actual": _int(errors, data, "reach_actual", maximum=INT32_MAX),
+        "clicks": _int(errors, data, "clicks", maximum=INT32_MAX),
         "evaluation": str(data.get("evaluation") or "").strip() or None,
     }
+    for field in ("name", "evaluation"):
+        if cleaned[field] and has_control_characters(cleaned[field]):
+            errors[field] = CONTROL_CHARACTERS_MESSAGE
     if cleaned["evaluation"] and len(cleaned["evaluation"]) > MAX_EVALUATION:
         errors["evaluation"] = (
             f"評価は{MAX_EVALUATION}文字以内です / Evaluation: up to {MAX_EVALUATION} characters"

@@ -86,6 +86,9 @@ def _text(errors: dict[str, str], data: Mapping[str, Any], name: str, required: 
         errors[name] = MESSAGES["not_text"]
         return None
     value = japanese.nfkc(value)
+    if japanese.has_control_characters(value):
+        errors[name] = japanese.CONTROL_CHARACTERS_MESSAGE
+        return None
     limit = MAX_LENGTHS.get(name)
     if limit and len(value) > limit:
         errors[name] = MESSAGES["too_long"].format(n=limit)

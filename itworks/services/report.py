@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from .. import fiscal
-from ..models import MEASURES, Event, EventSignup, User
+from ..models import MEASURES, Event, EventSignup, Registrant, User
 from . import audit, funnel, funnel_stages, notes, publicity, suppression
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -273,11 +273,17 @@ def survey_sections(session: Session, fiscal_year: int, k: int) -> list[Section]
 def events_section(session: Session, fiscal_year: int, as_of: date, k: int) -> Section:
     start, end = fiscal.fiscal_year_bounds_utc(fiscal_year)
     cutoff = funnel.cutoff_utc(fiscal_year, as_of)
-    applied = sa.func.count(EventSignup.id).filter(EventSignup.status != "cancelled")
-    attended = sa.func.count(EventSignup.id).filter(EventSignup.status == "attended")
+    # Count people, not rows: a merged duplicate's sign-up is the same person's.
+    person = sa.func.coalesce(Registrant.merged_into_id, Registrant.id)
+    applied = sa.func.count(sa.distinct(person)).filter(EventSignup.status != "cancelled")
+    attended = sa.func.count(sa.distinct(person)).filter(EventSignup.status == "attended")
     rows = session.execute(
         sa.select(Event.kind, Event.name, Event.starts_at, Event.fair_number, applied, attended)
-        .outerjoin(EventSignup, EventSignup.event_id == Event.id)
+        .outerjoin(
+            EventSignup,
+            sa.and_(EventSignup.event_id == Event.id, EventSignup.signed_up_at < cutoff),
+        )
+        .outerjoin(Registrant, Registrant.id == EventSignup.registrant_id)
         .where(Event.starts_at >= start, Event.starts_at < end)
         .group_by(Event.id, Event.kind, Event.name, Event.starts_at, Event.fair_number)
         .order_by(Event.starts_at)

@@ -283,7 +283,9 @@ def log_contact(
             at = csvio.parse_datetime(contacted_at)
         except ValueError as exc:
             errors["contacted_at"] = str(exc)
-    if at > now + timedelta(minutes=5):
+    if at.year < 2000:
+        errors["contacted_at"] = "2000年以降の日時を入力してください / Use a time in 2000 or later"
+    elif at > now + timedelta(minutes=5):
         errors["contacted_at"] = MESSAGES["future"]
     if errors:
         raise InvalidInput(errors)
