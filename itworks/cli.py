@@ -438,11 +438,58 @@ def import_() -> None:
     """Import spreadsheets (CSV, UTF-8 or Shift_JIS) from the previous operator."""
 
 
+def import_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every import shares (the same row rules and exit codes)."""
+    for option in reversed(
+        (
+            click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+            click.option("--dry-run", is_flag=True, help="Validate and report; write nothing."),
+            click.option(
+                "--all-or-nothing", is_flag=True, help="Write nothing unless every row is good."
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def run_import(
+    service: Callable[..., Any],
+    file: Path,
+    *,
+    dry_run: bool,
+    all_or_nothing: bool,
+    as_json: bool,
+    **extra: Any,
+) -> None:
+    """Run one import service with a progress bar on a terminal, print, exit 0/1."""
+    app = build_app()
+    data = file.read_bytes()
+    bar = None
+    if sys.stderr.isatty() and not as_json:
+        bar = click.progressbar(length=data.count(b"\n"), label="importing", file=sys.stderr)
+        bar.__enter__()
+    try:
+        summary = run_service(
+            app,
+            service,
+            data,
+            dry_run=dry_run,
+            all_or_nothing=all_or_nothing,
+            actor_label=_operator(),
+            needs_vault=True,
+            progress=(lambda done: bar.update(done - bar.pos)) if bar else None,
+            **extra,
+        )
+    finally:
+        if bar:
+            bar.__exit__(None, None, None)
+    _print_summary(summary, as_json)
+
+
 @import_.command("registrants")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
-@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@import_options
 @click.option(
     "--consent-version",
     default="previous-operator",
@@ -455,49 +502,29 @@ def import_registrants(
     """Import registrants; each row is imported, a duplicate, or rejected with reasons."""
     from .services import imports
 
-    app = build_app()
-    data = file.read_bytes()
-    bar = None
-    if sys.stderr.isatty() and not as_json:
-        bar = click.progressbar(length=data.count(b"\n"), label="importing", file=sys.stderr)
-        bar.__enter__()
-    try:
-        summary = run_service(
-            app,
-            imports.import_registrants,
-            data,
-            dry_run=dry_run,
-            all_or_nothing=all_or_nothing,
-            consent_version=consent_version,
-            actor_label=_operator(),
-            needs_vault=True,
-            progress=(lambda done: bar.update(done - bar.pos)) if bar else None,
-        )
-    finally:
-        if bar:
-            bar.__exit__(None, None, None)
-    _print_summary(summary, as_json)
+    run_import(
+        imports.import_registrants,
+        file,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        as_json=as_json,
+        consent_version=consent_version,
+    )
 
 
 @import_.command("survey-responses")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
-@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@import_options
 def import_survey_responses(file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool) -> None:
     """Import survey answers (columns: email, question ids; multiple choice joined by ;)."""
     from .services import imports
 
-    summary = run_service(
-        build_app(),
+    run_import(
         imports.import_survey_responses,
-        file.read_bytes(),
+        file,
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
-        actor_label=_operator(),
-        needs_vault=True,
+        as_json=as_json,
     )
-    _print_summary(summary, as_json)
 
 
 @main.group()
@@ -764,24 +791,18 @@ def segment(as_json: bool) -> None:
 
 
 @import_.command("tiers")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
-@click.option("--all-or-nothing", is_flag=True, help="Write nothing unless every row is good.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@import_options
 def import_tiers(file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool) -> None:
     """Import confirmed tiers (columns: email, tier as code or Japanese label, reason)."""
     from .services import tier_imports
 
-    summary = run_service(
-        build_app(),
+    run_import(
         tier_imports.import_tiers,
-        file.read_bytes(),
+        file,
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
-        actor_label=_operator(),
-        needs_vault=True,
+        as_json=as_json,
     )
-    _print_summary(summary, as_json)
 
 
 @main.group()

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import surveys
+
 from ..crypto import LinkSigner, Vault
 from ..models import InvitationRound, Registrant, SurveyLink
 from . import survey_links, survey_responses
@@ -53,33 +55,15 @@ PERSONAS: dict[str, tuple[int, dict[str, list[tuple[str, int]]]]] = {
         },
     ),
 }
-SKILLS = [
-    "web_backend",
-    "web_frontend",
-    "mobile",
-    "infrastructure",
-    "cloud",
-    "data_ai",
-    "embedded",
-    "pm",
-    "qa",
-    "security",
-]
-CONCERNS = [
-    "salary",
-    "available_jobs",
-    "career",
-    "housing",
-    "transport",
-    "partner_job",
-    "children_school",
-    "community",
-    "climate",
-]
 
 
 # Nothing in the demo happens after its "today" (AS_OF_DATE 2022-11-20, JST).
 LAST_ANSWER = datetime(2022, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _codes(instrument: surveys.Instrument, question_id: str) -> list[str]:
+    """The question's codes from the instrument itself, less the catch-all "other"."""
+    return [c for c in instrument.question(question_id).codes if c != "other"]
 
 
 def _pick(rng: random.Random, options: list[tuple[str, int]]) -> str:
@@ -106,6 +90,7 @@ def _age_band(birth_year: int | None) -> str | None:
 def answers_for(rng: random.Random, persona: str, registrant: Registrant) -> dict:
     """Raw answers as this persona would give them (core items, then attributes)."""
     _, core = PERSONAS[persona]
+    instrument = survey_responses.current_instrument()
     connection = {"u_turn": "born_raised", "i_turn": "none"}.get(registrant.origin)
     answers: dict = {
         "move_timing": _pick(rng, core["move_timing"]),
@@ -114,10 +99,10 @@ def answers_for(rng: random.Random, persona: str, registrant: Registrant) -> dic
         "job_change_timing": _pick(rng, core["job_change_timing"]),
         "age_band": _age_band(registrant.birth_year) or "30_34",
         "experience_years": max(0, min(40, int(rng.gauss(9, 5)))),
-        "skills": rng.sample(SKILLS, k=rng.randint(1, 3)),
+        "skills": rng.sample(_codes(instrument, "skills"), k=rng.randint(1, 3)),
         "work_style": rng.choices(["onsite", "hybrid", "remote"], [2, 5, 3])[0],
         "household": rng.choice(["single", "couple", "couple_children", "with_parents"]),
-        "concerns": rng.sample(CONCERNS, k=rng.randint(1, 3)),
+        "concerns": rng.sample(_codes(instrument, "concerns"), k=rng.randint(1, 3)),
         "event_interest": [_pick(rng, core["event_interest"])],
         "contact_channel": rng.choices(["email", "phone", "line", "online_meeting"], [6, 1, 2, 2])[
             0

@@ -16,15 +16,18 @@ from sqlalchemy.orm import Session
 from .. import csvio
 from ..crypto import Vault
 from ..db import begin_write
+from ..japanese import is_valid_email, normalize_email
+from ..models import Registrant
 from . import audit, intake, registrants
 from .errors import InvalidInput
 
 Progress = Callable[[int], None]
 
+EMAIL_HEADERS = ("メールアドレス", "メール", "eメール", "e-mail", "mail")
 REGISTRANT_COLUMNS = {
     "name": ("氏名", "名前", "お名前"),
     "name_kana": ("フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名（カナ）", "kana"),
-    "email": ("メールアドレス", "メール", "eメール", "e-mail", "mail"),
+    "email": EMAIL_HEADERS,
     "phone": ("電話番号", "電話", "携帯電話", "携帯電話番号", "tel"),
     "employer": ("勤務先", "現在の勤務先", "会社名"),
     "residence_prefecture": ("都道府県", "居住地", "居住都道府県", "prefecture"),
@@ -91,10 +94,44 @@ class ImportSummary:
         }
 
 
-def _file_error(summary: ImportSummary, message: str, field: str = "file") -> ImportSummary:
+def file_error(summary: ImportSummary, message: str, field: str = "file") -> ImportSummary:
+    """Record a problem with the whole file (reported as line 1, the header)."""
     summary.rejected += 1
     summary.errors.append(RowError(1, field, message))
     return summary
+
+
+def read_table(
+    summary: ImportSummary,
+    data: bytes,
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> list[tuple[int, dict[str, str]]] | None:
+    """The file's rows, or None once a file-level error is recorded in ``summary``
+    (unreadable, or a required column missing)."""
+    try:
+        columns, rows, summary.encoding = csvio.read_rows(data, aliases)
+    except csvio.CsvFormatError as exc:
+        file_error(summary, str(exc))
+        return None
+    missing = [c for c in required if c not in columns]
+    for column in missing:
+        file_error(summary, f"列がありません: {column} / Column missing: {column}", field=column)
+    return None if missing else rows
+
+
+def registrant_by_email(
+    session: Session, vault: Vault, value: str | None, errors: dict[str, str]
+) -> Registrant | None:
+    """The live registrant a row's email names; otherwise a reason under ``errors["email"]``."""
+    email = normalize_email(value or "")
+    if not is_valid_email(email):
+        errors["email"] = registrants.MESSAGES["email"]
+        return None
+    registrant = registrants.find_existing(session, vault, email, None)
+    if registrant is None:
+        errors["email"] = UNKNOWN_EMAIL
+    return registrant
 
 
 @dataclass
@@ -151,16 +188,8 @@ def import_registrants(
     in are recognised as duplicates and change nothing.
     """
     summary = ImportSummary(dry_run=dry_run)
-    try:
-        columns, rows, summary.encoding = csvio.read_rows(data, REGISTRANT_COLUMNS)
-    except csvio.CsvFormatError as exc:
-        return _file_error(summary, str(exc))
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        for column in missing:
-            _file_error(
-                summary, f"列がありません: {column} / Column missing: {column}", field=column
-            )
+    rows = read_table(summary, data, REGISTRANT_COLUMNS, REQUIRED_COLUMNS)
+    if rows is None:
         return summary
 
     parsed: list[_Row] = []
@@ -226,7 +255,7 @@ def _count_duplicates(
 
 
 SURVEY_META_COLUMNS = {
-    "email": ("メールアドレス", "メール", "e-mail", "mail"),
+    "email": EMAIL_HEADERS,
     "submitted_at": ("回答日", "回答日時", "submitted"),
 }
 UNKNOWN_EMAIL = "このメールアドレスの登録者がいません / No registrant has this email"
@@ -249,31 +278,20 @@ def import_survey_responses(
     sheet already stored (same person, time and answers) is a duplicate, so
     importing a file twice changes nothing.
     """
-    from ..japanese import is_valid_email, normalize_email
     from ..models import SurveyResponse
     from . import survey_responses
 
     summary = ImportSummary(dry_run=dry_run)
     instrument = survey_responses.current_instrument()
     aliases = {**SURVEY_META_COLUMNS, **{q.id: () for q in instrument.questions}}
-    try:
-        columns, rows, summary.encoding = csvio.read_rows(data, aliases)
-    except csvio.CsvFormatError as exc:
-        return _file_error(summary, str(exc))
-    if "email" not in columns:
-        return _file_error(summary, "列がありません: email / Column missing: email", "email")
+    rows = read_table(summary, data, aliases, ("email",))
+    if rows is None:
+        return summary
 
     parsed = []
     for line, values in rows:
         errors: dict[str, str] = {}
-        registrant = None
-        email = normalize_email(values.get("email", ""))
-        if not is_valid_email(email):
-            errors["email"] = registrants.MESSAGES["email"]
-        else:
-            registrant = registrants.find_existing(session, vault, email, None)
-            if registrant is None:
-                errors["email"] = UNKNOWN_EMAIL
+        registrant = registrant_by_email(session, vault, values.get("email"), errors)
         submitted_at = None
         if "submitted_at" in values:
             try:

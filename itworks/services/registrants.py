@@ -382,19 +382,11 @@ def decrypt_fields(
     return values, unreadable
 
 
-def view(session: Session, vault: Vault, public_id: str, *, actor: User) -> RegistrantView:
-    """Decrypt one registrant for a coordinator; every such view is audited."""
-    registrant = get(session, public_id)
-    personal, unreadable = decrypt_fields(vault, registrant)
-    audit.record(
-        session,
-        "registrant.view",
-        actor=actor,
-        entity_type="registrant",
-        entity_id=public_id,
-        unreadable=unreadable,
-    )
-    session.commit()
+def summarize(
+    vault: Vault, registrant: Registrant, fields: tuple[str, ...] = PERSONAL_FIELDS
+) -> RegistrantView:
+    """A registrant's facts with ``fields`` decrypted (the referrer only with every field)."""
+    personal, unreadable = decrypt_fields(vault, registrant, fields)
     return RegistrantView(
         public_id=registrant.public_id,
         registered_at=registrant.registered_at,
@@ -403,13 +395,33 @@ def view(session: Session, vault: Vault, public_id: str, *, actor: User) -> Regi
         birth_year=registrant.birth_year,
         age_band=registrant.age_band,
         utm={k: getattr(registrant, f"utm_{k}") for k in UTM_KEYS},
-        referrer=registrant.referrer,
+        referrer=registrant.referrer if fields == PERSONAL_FIELDS else None,
         consent_notice_version=registrant.consent_notice_version,
         consent_at=registrant.consent_at,
         erased=registrant.erased_at is not None,
         personal=personal,
         unreadable=unreadable,
     )
+
+
+def view(
+    session: Session, vault: Vault, registrant: Registrant | str, *, actor: User
+) -> RegistrantView:
+    """Decrypt one registrant (or the one a public id names) for a coordinator;
+    every such view is audited."""
+    if isinstance(registrant, str):
+        registrant = get(session, registrant)
+    result = summarize(vault, registrant)
+    audit.record(
+        session,
+        "registrant.view",
+        actor=actor,
+        entity_type="registrant",
+        entity_id=registrant.public_id,
+        unreadable=result.unreadable,
+    )
+    session.commit()
+    return result
 
 
 @dataclass
@@ -436,26 +448,7 @@ def list_page(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    rows = []
-    for registrant in registrants:
-        personal, unreadable = decrypt_fields(vault, registrant, ("name", "name_kana"))
-        rows.append(
-            RegistrantView(
-                public_id=registrant.public_id,
-                registered_at=registrant.registered_at,
-                origin=registrant.origin,
-                residence_prefecture=registrant.residence_prefecture,
-                birth_year=registrant.birth_year,
-                age_band=registrant.age_band,
-                utm={k: getattr(registrant, f"utm_{k}") for k in UTM_KEYS},
-                referrer=None,
-                consent_notice_version=registrant.consent_notice_version,
-                consent_at=registrant.consent_at,
-                erased=registrant.erased_at is not None,
-                personal=personal,
-                unreadable=unreadable,
-            )
-        )
+    rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant in registrants]
     audit.record(
         session,
         "registrant.list",

@@ -16,17 +16,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import csvio
 from ..crypto import Vault
 from ..db import begin_write
-from ..japanese import is_valid_email, normalize_email
 from ..models import Registrant, TierAssignment
-from . import registrants, tiers
+from . import tiers
 from .errors import InvalidInput
-from .imports import UNKNOWN_EMAIL, ImportSummary, Progress, _file_error
+from .imports import EMAIL_HEADERS, ImportSummary, Progress, read_table, registrant_by_email
 
 COLUMNS = {
-    "email": ("メールアドレス", "メール", "e-mail", "mail"),
+    "email": EMAIL_HEADERS,
     "tier": ("ティア", "区分", "段階", "移住意向", "tier_code"),
     "reason": ("理由", "理由コード", "reason_code"),
 }
@@ -46,16 +44,9 @@ class _Row:
 
 def _parse(session: Session, vault: Vault, line: int, values: dict[str, str]) -> _Row:
     errors: dict[str, str] = {}
-    registrant = None
-    email = normalize_email(values.get("email", ""))
-    if not is_valid_email(email):
-        errors["email"] = registrants.MESSAGES["email"]
-    else:
-        registrant = registrants.find_existing(session, vault, email, None)
-        if registrant is None:
-            errors["email"] = UNKNOWN_EMAIL
-        elif registrant.erased_at is not None:
-            errors["email"] = tiers.MESSAGES["erased"]
+    registrant = registrant_by_email(session, vault, values.get("email"), errors)
+    if registrant is not None and registrant.erased_at is not None:
+        errors["email"] = tiers.MESSAGES["erased"]
     tier = reason = None
     try:
         tier = tiers.parse_tier(values.get("tier", ""))
@@ -103,16 +94,8 @@ def import_tiers(
     optional tier-override reason code or its label.
     """
     summary = ImportSummary(dry_run=dry_run)
-    try:
-        columns, rows, summary.encoding = csvio.read_rows(data, COLUMNS)
-    except csvio.CsvFormatError as exc:
-        return _file_error(summary, str(exc))
-    missing = [c for c in ("email", "tier") if c not in columns]
-    if missing:
-        for column in missing:
-            _file_error(
-                summary, f"列がありません: {column} / Column missing: {column}", field=column
-            )
+    rows = read_table(summary, data, COLUMNS, ("email", "tier"))
+    if rows is None:
         return summary
 
     parsed: list[_Row] = []

@@ -34,10 +34,10 @@ def index():
 def detail(public_id: str):
     """Show one registrant's record."""
     try:
-        registrant = registrants.view(db.session, vault(), public_id, actor=current_staff())
+        row = registrants.get(db.session, public_id)
     except NotFound:
         abort(404)
-    row = registrants.get(db.session, public_id)
+    registrant = registrants.view(db.session, vault(), row, actor=current_staff())
     responses = survey_responses.history(db.session, vault(), row)
     latest = survey_responses.latest_answers(db.session, [row.id]).get(row.id, {})
     return render_template(
