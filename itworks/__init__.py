@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)
-        from .services import keyring
+        from itworks.services.keys import keyring
 
         try:
             keyring.verify_against_database(db.engine, vault)

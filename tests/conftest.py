@@ -145,7 +145,8 @@ def app(instance: Path, database_url: str):  # noqa: ANN201
     from itworks import create_app
     from itworks.db import db
     from itworks.extensions import vault
-    from itworks.services import baseline, keyring
+    from itworks.services.keys import keyring
+    from itworks.services.kpi import baseline
 
     app = create_app(
         {
@@ -200,7 +201,7 @@ def runner(instance: Path, database_url: str, app):  # noqa: ANN001, ANN201
 @pytest.fixture
 def make_user(app):  # noqa: ANN001, ANN201
     from itworks.db import db
-    from itworks.services import users
+    from itworks.services.accounts import users
 
     def make(username: str = "coord", role: str = "coordinator", password: str = PASSWORD):
         with app.app_context():
@@ -241,7 +242,7 @@ def make_registrant(app):  # noqa: ANN001, ANN201
 
     from itworks.db import db
     from itworks.extensions import vault
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     counter = iter(range(1, 10**6))
 

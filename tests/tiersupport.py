@@ -29,7 +29,8 @@ def add_people(app, make_registrant, per_tier: int = 6) -> dict[str, str]:  # no
     """
     from itworks.db import db
     from itworks.extensions import vault
-    from itworks.services import registrants, survey_responses
+    from itworks.services.intake import registrants
+    from itworks.services.surveys import responses as survey_responses
 
     made = {}
     for n in range(per_tier):
@@ -60,7 +61,7 @@ def add_people(app, make_registrant, per_tier: int = 6) -> dict[str, str]:  # no
 def run_segmentation(app, now: datetime = NOW):  # noqa: ANN001, ANN201
     """Run `segment` as the CLI would; returns the run's id."""
     from itworks.db import db
-    from itworks.services import segment
+    from itworks.services.tiers import segment
 
     with app.app_context():
         return segment.run(db.session, started_by="test", now=now).id

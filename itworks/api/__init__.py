@@ -10,8 +10,9 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from itworks.services.accounts import tokens
+
 from ..db import db
-from ..services import tokens
 from ..services.errors import InvalidInput
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from itworks.services.kpi import progress as funnel
+
 from ..db import db
-from ..services import funnel
 from . import api_scope, bp
 
 

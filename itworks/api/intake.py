@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
+from itworks.services.intake import arrivals as intake
+
 from ..db import db
 from ..extensions import vault
-from ..services import intake
 from . import api_scope, bp, json_body
 
 

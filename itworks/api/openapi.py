@@ -10,9 +10,10 @@ from typing import Any
 
 from flask import jsonify
 
+from itworks.services.intake.registrants import MAX_LENGTHS
+
 from .. import __version__
 from ..japanese import PREFECTURES
-from ..services.registrants import MAX_LENGTHS
 from . import api_scope, bp
 
 _text = {"type": "string"}

@@ -11,10 +11,13 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from itworks.services.accounts import users
+from itworks.services.keys import keyring
+from itworks.services.kpi import baseline
+
 from .. import config, crypto
 from ..db import upgrade
 from ..models import Setting, User
-from . import baseline, keyring, users
 
 CONFIG_TEMPLATE = """\
 # IT WORKS@島根 instance configuration. Every key is explained in

@@ -17,9 +17,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
+from itworks.services.accounts import users
+
 from ..db import db
 from ..extensions import login_manager, vault
-from ..services import users
 from .access import ALL_STAFF, public, roles
 from .forms import EmptyForm, LoginForm
 

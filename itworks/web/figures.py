@@ -15,8 +15,10 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from itworks.services.kpi import progress as funnel
+from itworks.tables import suppression
+
 from .. import crypto, csvio, fiscal
-from ..services import funnel, suppression
 from ..services.errors import InvalidInput
 from .access import PERSONAL_DATA
 

@@ -8,9 +8,11 @@ from flask import Blueprint, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from itworks.tables import stages as funnel_stages
+from itworks.tables import suppression
+
 from ..db import db
 from ..models import FUNNEL_STAGES
-from ..services import funnel_stages, suppression
 from . import figures
 from .access import ALL_STAFF, roles
 

@@ -8,10 +8,12 @@ from importlib import metadata
 from flask import Blueprint, Response, send_file
 from flask_babel import gettext as _
 
+from itworks.services.kpi import notes
+from itworks.services.kpi import progress as funnel
+
 from .. import fiscal
 from ..db import db
 from ..models import MEASURES
-from ..services import funnel, notes
 from . import figures
 from .access import ALL_STAFF, roles
 

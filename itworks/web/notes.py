@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from itworks.services.kpi import notes
+from itworks.services.kpi import progress as funnel
+
 from ..db import db
-from ..services import funnel, notes
 from ..services.errors import InvalidInput
 from .access import roles
 from .auth import current_staff

@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from itworks.services.publicity import campaigns as publicity
+from itworks.tables import suppression
+
 from ..db import db
-from ..services import publicity, suppression
 from ..services.errors import InvalidInput, NotFound
 from . import figures
 from .access import ALL_STAFF, roles

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from itworks.services.intake import registrants
+from itworks.services.surveys import responses as survey_responses
+
 from ..db import db
 from ..extensions import vault
-from ..services import registrants, survey_responses
 from ..services.errors import NotFound
 from .access import PERSONAL_DATA, roles
 from .auth import current_staff

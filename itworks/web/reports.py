@@ -6,8 +6,9 @@ import io
 
 from flask import Blueprint, current_app, send_file
 
+from itworks.reports import workbook as report
+
 from ..db import db
-from ..services import report
 from . import figures
 from .access import ALL_STAFF, roles
 from .auth import current_staff

@@ -21,10 +21,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from itworks.services.surveys import links as survey_links
+from itworks.services.surveys import responses as survey_responses
+from itworks.tables import tallies as survey_tallies
+
 from .. import csvio
 from ..db import db
 from ..extensions import link_signer, vault
-from ..services import survey_links, survey_responses, survey_tallies
 from ..services.errors import Conflict, InvalidInput, NotFound
 from .access import ALL_STAFF, PERSONAL_DATA, public, roles
 from .auth import current_staff
@@ -113,7 +116,7 @@ def answer_submit(token: str):
 @roles(*PERSONAL_DATA)
 def interview(public_id: str):
     """Show the interview entry form, filled with the latest answers."""
-    from ..services import registrants
+    from itworks.services.intake import registrants
 
     try:
         registrant = registrants.get(db.session, public_id)

@@ -25,16 +25,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from itworks.services.intake import registrants
+from itworks.services.tiers import lists as tiers_lists
+from itworks.services.tiers import recontact as tiers_recontact
+from itworks.services.tiers import segment, tiers
+from itworks.tables import movement as tiers_movement
+
 from ..db import db
 from ..extensions import vault
-from ..services import (
-    registrants,
-    segment,
-    tiers,
-    tiers_lists,
-    tiers_movement,
-    tiers_recontact,
-)
 from ..services.errors import Conflict, InvalidInput, NotFound
 from .access import ALL_STAFF, PERSONAL_DATA, roles
 from .auth import current_staff

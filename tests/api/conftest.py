@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture
 def make_token(app):  # noqa: ANN001, ANN201
     from itworks.db import db
-    from itworks.services import tokens
+    from itworks.services.accounts import tokens
 
     def make(name: str = "website", scope: str = "intake") -> str:
         with app.app_context():
@@ -27,7 +27,7 @@ def intake_headers(make_token) -> dict[str, str]:  # noqa: ANN001
 @pytest.fixture
 def fair(app) -> str:  # noqa: ANN001
     from itworks.db import db
-    from itworks.services import events
+    from itworks.services.engagement import events
 
     with app.app_context():
         event = events.create_event(

@@ -78,7 +78,7 @@ def test_unknown_sources_are_kept_as_given(client, intake_headers, session) -> N
 def test_half_width_kana_and_jis_code_are_folded(client, intake_headers, session) -> None:
     from itworks.extensions import vault
     from itworks.models import Registrant
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     body = person(name_kana="ﾔﾏﾀﾞ たろう", residence_prefecture="32")
     client.post(URL, json=body, headers=intake_headers)
@@ -165,7 +165,7 @@ def test_missing_or_wrong_token_is_401(client, header) -> None:
 
 def test_revoked_token_is_401(client, make_token, app) -> None:
     from itworks.db import db
-    from itworks.services import tokens
+    from itworks.services.accounts import tokens
 
     token = make_token("old-site", "intake")
     with app.app_context():
@@ -253,7 +253,7 @@ def test_a_study_session_is_not_a_fair(client, intake_headers, app) -> None:
     from datetime import UTC, datetime
 
     from itworks.db import db
-    from itworks.services import events
+    from itworks.services.engagement import events
 
     with app.app_context():
         session_id = events.create_event(

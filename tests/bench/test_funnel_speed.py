@@ -62,7 +62,7 @@ def test_dashboard_speed(benchmark, big, client, auth) -> None:  # noqa: ANN001
 
 def test_api_funnel_speed(benchmark, big, app, client) -> None:  # noqa: ANN001
     from itworks.db import db
-    from itworks.services import tokens
+    from itworks.services.accounts import tokens
 
     with app.app_context():
         token = tokens.create(db.session, "bench", "read", actor_label="bench")

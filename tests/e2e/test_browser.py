@@ -56,7 +56,7 @@ def _survey_link(instance) -> str:  # noqa: ANN001
         "from itworks.db import db\n"
         "from itworks.extensions import link_signer\n"
         "from itworks.models import Registrant, User\n"
-        "from itworks.services import survey_links\n"
+        "from itworks.services.surveys import links as survey_links\n"
         "app = create_app()\n"
         "with app.app_context():\n"
         "    r = db.session.scalar(sa.select(Registrant).order_by(Registrant.id.desc()))\n"

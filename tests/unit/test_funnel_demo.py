@@ -12,8 +12,9 @@ AS_OF = date(2022, 11, 20)
 
 
 def test_seed_adds_the_year_once(session) -> None:  # noqa: ANN001
+    from itworks.demo import funnel as funnel_demo
     from itworks.models import Campaign, Consultation, EventSignup, HalfYearNote, Hire
-    from itworks.services import funnel, funnel_demo
+    from itworks.services.kpi import progress as funnel
 
     r = Records(session)
     rng = random.Random(7)

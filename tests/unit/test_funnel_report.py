@@ -20,7 +20,7 @@ def year(session) -> None:  # noqa: ANN001
     fair = r.fair(1, "2022-07-09T04:00:00Z")
     for p in people[:6]:
         r.signup(fair, p, "2022-06-20T00:00:00Z", "attended")
-    from itworks.services import notes
+    from itworks.services.kpi import notes
 
     notes.save_note(
         session, 2022, "hires", "first", done="企業説明会を2回", countermeasures="面談を増やす",

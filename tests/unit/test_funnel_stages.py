@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from funnelsupport import Records
 
-from itworks.services import funnel_stages, suppression
+from itworks.tables import stages as funnel_stages
+from itworks.tables import suppression
 
 AS_OF = date(2023, 3, 31)
 STAGES = ["registered", "surveyed", "consulted", "applied", "attended", "introduced", "hired"]

@@ -28,7 +28,7 @@ CAMPAIGN = {
     ],
 )
 def test_campaign_fields_out_of_range_are_field_errors(change, field) -> None:  # noqa: ANN001
-    from itworks.services import publicity
+    from itworks.services.publicity import campaigns as publicity
 
     assert publicity.clean_campaign(CAMPAIGN)["cost_yen"] == 100000
     with pytest.raises(InvalidInput) as info:
@@ -37,7 +37,7 @@ def test_campaign_fields_out_of_range_are_field_errors(change, field) -> None:  
 
 
 def test_note_with_control_characters_is_refused(session) -> None:  # noqa: ANN001
-    from itworks.services import notes
+    from itworks.services.kpi import notes
 
     with pytest.raises(InvalidInput) as info:
         notes.save_note(
@@ -55,7 +55,7 @@ def test_note_with_control_characters_is_refused(session) -> None:  # noqa: ANN0
 @pytest.mark.parametrize("when", ["0001-01-01", "1999-12-31 23:59"])
 def test_contact_dated_before_2000_is_refused(session, make_user, make_registrant, when) -> None:  # noqa: ANN001
     from itworks.models import User
-    from itworks.services import tiers_recontact
+    from itworks.services.tiers import recontact as tiers_recontact
 
     public_id = make_registrant()
     make_user("coord", "coordinator")
@@ -68,7 +68,7 @@ def test_contact_dated_before_2000_is_refused(session, make_user, make_registran
 
 
 def test_registrant_text_with_control_characters_is_refused() -> None:
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     with pytest.raises(InvalidInput) as info:
         registrants.clean_person({"name": "山田\x00太郎", "email": "a@example.jp"})

@@ -29,14 +29,14 @@ def _assignments(session, public_id):
 
 
 def _coordinator(session):
-    from itworks.services import users
+    from itworks.services.accounts import users
 
     return users.create_user(session, "coord", "coordinator", "x" * 16, actor_label="test")
 
 
 def test_a_run_proposes_one_tier_per_registrant_with_words(app, session, people) -> None:
     from itworks.models import SegmentationRun, TierAssignment
-    from itworks.services import segment
+    from itworks.services.tiers import segment
 
     record = segment.run(session, started_by="test", now=NOW)
     rows = session.scalars(sa.select(TierAssignment)).all()
@@ -61,7 +61,8 @@ def test_a_run_proposes_one_tier_per_registrant_with_words(app, session, people)
 
 
 def test_fit_assign_override_refit_keeps_the_override_and_the_history(app, session, people) -> None:
-    from itworks.services import exports, segment, tiers
+    from itworks.services.intake import exports
+    from itworks.services.tiers import segment, tiers
 
     coordinator = _coordinator(session)
     first = segment.run(session, started_by="test", now=NOW)
@@ -99,7 +100,8 @@ def test_fit_assign_override_refit_keeps_the_override_and_the_history(app, sessi
 
 def test_the_stored_model_gives_identical_predictions(app, session, people) -> None:
     from itworks.models import TierAssignment
-    from itworks.services import segment, segment_features
+    from itworks.services.tiers import features as segment_features
+    from itworks.services.tiers import segment
 
     record = segment.run(session, started_by="test", now=NOW)
     model = segment.load_model(session, record.id)
@@ -120,7 +122,8 @@ def test_the_stored_model_gives_identical_predictions(app, session, people) -> N
 
 def test_erased_and_merged_registrants_are_not_segmented(app, session, people) -> None:
     from itworks.models import Registrant, TierAssignment
-    from itworks.services import registrants, segment
+    from itworks.services.intake import registrants
+    from itworks.services.tiers import segment
 
     erased, merged = list(people)[:2]
     registrants.erase(session, erased, actor_label="test")
@@ -141,7 +144,8 @@ def test_erased_and_merged_registrants_are_not_segmented(app, session, people) -
 
 def test_answers_the_instrument_no_longer_accepts_count_as_unanswered(app, session, people):
     from itworks.models import SurveyResponse
-    from itworks.services import registrants, segment
+    from itworks.services.intake import registrants
+    from itworks.services.tiers import segment
 
     registrant = registrants.get(session, next(iter(people)))
     session.add(
@@ -160,16 +164,16 @@ def test_answers_the_instrument_no_longer_accepts_count_as_unanswered(app, sessi
 
 
 def test_nothing_to_segment_is_a_clear_error(app, session) -> None:
-    from itworks.services import segment
     from itworks.services.errors import Conflict
+    from itworks.services.tiers import segment
 
     with pytest.raises(Conflict, match="no registrants"):
         segment.run(session, started_by="test")
 
 
 def test_confirm_rejects_unknown_tiers_and_reasons(app, session, make_registrant) -> None:
-    from itworks.services import tiers
     from itworks.services.errors import InvalidInput
+    from itworks.services.tiers import tiers
 
     public_id = make_registrant()
     coordinator = _coordinator(session)
@@ -182,7 +186,7 @@ def test_confirm_rejects_unknown_tiers_and_reasons(app, session, make_registrant
 
 
 def test_run_metrics_are_strict_json() -> None:
-    from itworks.services.segment import _plain
+    from itworks.services.tiers.segment import _plain
 
     assert _plain({"a": float("nan"), "b": [np.float64(0.5), np.int64(2)], 3: {"c": np.inf}}) == {
         "a": None,
@@ -192,7 +196,7 @@ def test_run_metrics_are_strict_json() -> None:
 
 
 def test_persona_descriptions_are_unique_within_a_run() -> None:
-    from itworks.services.segment import persona_words
+    from itworks.services.tiers.segment import persona_words
     from segmentation import Persona, Trait
 
     trait = Trait("origin=i_turn", "answer", 0.9, 0.5, 1.0)
@@ -214,7 +218,7 @@ def test_persona_descriptions_are_unique_within_a_run() -> None:
     [({}, 14, 180), ({"move_now": 7}, 7, 180), ({"one_option": 365}, 14, 365)],
 )
 def test_recontact_intervals_default_per_tier(setting, move_now, one_option) -> None:
-    from itworks.services.tiers_recontact import intervals
+    from itworks.services.tiers.recontact import intervals
 
     days = intervals(setting)
     assert (days["move_now"], days["one_option"]) == (move_now, one_option)
@@ -225,7 +229,7 @@ def test_recontact_intervals_default_per_tier(setting, move_now, one_option) -> 
 )
 def test_recontact_intervals_refuse_nonsense(setting) -> None:
     from itworks.services.errors import InvalidInput
-    from itworks.services.tiers_recontact import intervals
+    from itworks.services.tiers.recontact import intervals
 
     with pytest.raises(InvalidInput, match="RECONTACT_DAYS"):
         intervals(setting)

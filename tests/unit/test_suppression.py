@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from itworks.services.suppression import (
+from itworks.tables.suppression import (
     COMPLEMENT_MARKER,
     TOTAL_LABEL,
     is_hidden,
@@ -160,7 +160,7 @@ def _hidden_mask(frame: pd.DataFrame) -> np.ndarray:
     k=st.integers(2, 5),
 )
 def test_linked_tables_hide_the_same_totals(cube, k):
-    from itworks.services.suppression import suppress_linked
+    from itworks.tables.suppression import suppress_linked
 
     by_a = pd.DataFrame(cube.sum(axis=1))
     by_b = pd.DataFrame(cube.sum(axis=0))

@@ -127,7 +127,7 @@ def test_logout_needs_csrf(client, auth, make_user) -> None:
 
 
 def test_disabled_user_loses_session(app, client, auth, make_user, session) -> None:
-    from itworks.services import users
+    from itworks.services.accounts import users
 
     make_user("coord", "coordinator")
     auth.login("coord", PASSWORD)
@@ -154,7 +154,7 @@ def test_session_cookie_flags(client, auth, make_user) -> None:
 
 @pytest.mark.parametrize("password", ["short", ""])
 def test_users_need_a_real_password(session, password: str) -> None:
-    from itworks.services import users
+    from itworks.services.accounts import users
     from itworks.services.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as info:

@@ -119,7 +119,7 @@ def test_key_rotation_rewraps_every_data_key(
     from itworks import create_app
     from itworks.db import db
     from itworks.extensions import vault
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     fresh = create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": app.config["DATABASE_URL"]})
     with fresh.app_context():

@@ -33,7 +33,7 @@ def year(app, session) -> Records:  # noqa: ANN001
     r.consultation(twitter[0], "2022-07-01T00:00:00Z")
     r.hire(google[0], "2022-10-01T00:00:00Z", company)
     r.exit(twitter[1], "registered", "dropout_no_contact", "2022-08-01T00:00:00Z")
-    from itworks.services import publicity
+    from itworks.services.publicity import campaigns as publicity
 
     publicity.create_campaign(
         session,

@@ -59,7 +59,7 @@ def test_values_are_normalised_and_dates_without_zone_are_tokyo(
 ) -> None:
     from itworks.extensions import vault
     from itworks.models import Registrant
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     path = write(tmp_path, JA_HEADER + "\n".join(GOOD_ROWS) + "\n", "cp932")
     run_import(runner, path)

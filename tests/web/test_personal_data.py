@@ -17,9 +17,10 @@ from testsupport import PASSWORD
 @pytest.fixture
 def seeded(app, session, caplog):  # noqa: ANN001, ANN201
     """Load demo registrants and return every personal value they hold, in clear."""
+    from itworks.demo import demo
     from itworks.extensions import vault
     from itworks.models import Registrant
-    from itworks.services import demo, registrants
+    from itworks.services.intake import registrants
 
     caplog.set_level(logging.DEBUG)
     with app.app_context():

@@ -99,7 +99,7 @@ def test_erasure_shreds_the_data_key_and_keeps_the_facts(
     client, auth, make_registrant, session, app
 ) -> None:
     from itworks.models import DataKey, Registrant
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     public_id = make_registrant(name="削除 希望", registered_at=datetime(2022, 5, 1, tzinfo=UTC))
     registrants.erase(session, public_id, actor_label="test")

@@ -119,7 +119,7 @@ def test_tampered_link_gets_a_friendly_page(client, link, mangle) -> None:
 
 
 def test_link_of_an_erased_registrant_is_gone(client, link, session) -> None:
-    from itworks.services import registrants
+    from itworks.services.intake import registrants
 
     public_id, path = link
     registrants.erase(session, public_id, actor_label="test")
@@ -130,7 +130,7 @@ def test_coordinator_enters_and_corrects_answers_in_an_interview(
     client, auth, make_registrant, session
 ) -> None:
     from itworks.models import Registrant
-    from itworks.services import survey_responses
+    from itworks.services.surveys import responses as survey_responses
 
     public_id = make_registrant()
     auth.login("coord", PASSWORD, role="coordinator")

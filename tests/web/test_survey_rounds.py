@@ -18,7 +18,7 @@ def round_of_60(app, make_registrant):  # noqa: ANN001, ANN201
     from itworks.db import db
     from itworks.extensions import link_signer
     from itworks.models import SurveyLink, utcnow
-    from itworks.services import survey_links
+    from itworks.services.surveys import links as survey_links
 
     for n in range(60):
         make_registrant(email=f"r{n}@example.jp", phone=None)
@@ -64,7 +64,7 @@ def test_arms_are_balanced_and_the_seed_reproduces_the_assignment(app, round_of_
 
 def test_report_matches_hand_computed_wilson_and_newcombe_intervals(app, round_of_60) -> None:
     from itworks.db import db
-    from itworks.services import survey_links
+    from itworks.services.surveys import links as survey_links
 
     with app.app_context():
         report = survey_links.report(db.session, survey_links.get_round(db.session, round_of_60))
@@ -184,7 +184,8 @@ def answered(app, make_registrant):  # noqa: ANN001, ANN201
 
     from itworks.db import db
     from itworks.extensions import vault
-    from itworks.services import registrants, survey_responses
+    from itworks.services.intake import registrants
+    from itworks.services.surveys import responses as survey_responses
 
     people = [
         make_registrant(
@@ -214,7 +215,7 @@ def answered(app, make_registrant):  # noqa: ANN001, ANN201
 
 def test_tallies_count_and_break_down(app, answered) -> None:
     from itworks.db import db
-    from itworks.services import survey_tallies
+    from itworks.tables import tallies as survey_tallies
 
     with app.app_context():
         result = survey_tallies.tally(db.session, fiscal_year=2022, by="origin")
@@ -253,7 +254,7 @@ def test_bad_tally_parameters_are_400_not_500(client, auth, query) -> None:
 
 def test_report_tables_feed_the_implementation_report(app, answered) -> None:
     from itworks.db import db
-    from itworks.services import survey_tallies
+    from itworks.tables import tallies as survey_tallies
 
     with app.app_context():
         raw = survey_tallies.report_tables(db.session, 2022)

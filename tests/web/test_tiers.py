@@ -135,7 +135,7 @@ def test_lists_filter_by_tier_and_confidence_and_are_audited(app, client, auth, 
 
 def test_persona_filter_lists_exactly_the_personas_members(app, client, auth, people):
     from itworks.db import db
-    from itworks.services import segment
+    from itworks.services.tiers import segment
 
     run_segmentation(app)
     with app.app_context():
@@ -181,7 +181,7 @@ def test_bad_query_parameters_are_a_400_not_a_500(client, auth, path) -> None:
 
 def test_contact_log_moves_the_next_contact_date(app, client, auth, people):
     from itworks.db import db
-    from itworks.services import tiers_recontact
+    from itworks.services.tiers import recontact as tiers_recontact
 
     run_segmentation(app)
     app.config["AS_OF_DATE"] = "2022-11-20"
@@ -220,7 +220,8 @@ def test_movement_table_raw_for_coordinators_suppressed_for_the_prefecture(
     app, client, auth, people
 ):
     from itworks.db import db
-    from itworks.services import tiers, users
+    from itworks.services.accounts import users
+    from itworks.services.tiers import tiers
 
     run_segmentation(app, now=datetime(2022, 10, 1, tzinfo=UTC))
     with app.app_context():
@@ -251,7 +252,9 @@ def test_movement_table_raw_for_coordinators_suppressed_for_the_prefecture(
 def test_movement_counts(app, session, people) -> None:
     from datetime import date
 
-    from itworks.services import tiers, tiers_movement, users
+    from itworks.services.accounts import users
+    from itworks.services.tiers import tiers
+    from itworks.tables import movement as tiers_movement
 
     run_segmentation(app, now=datetime(2022, 10, 1, tzinfo=UTC))
     coordinator = users.create_user(session, "coord3", "coordinator", PASSWORD, actor_label="t")

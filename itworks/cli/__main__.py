@@ -1,0 +1,5 @@
+"""Allow ``python -m itworks.cli``."""
+
+from itworks.cli import main
+
+main()

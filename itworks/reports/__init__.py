@@ -1,0 +1,1 @@
+"""Renderers of the published tables into files: the implementation report workbook."""

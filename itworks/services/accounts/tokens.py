@@ -1,0 +1,77 @@
+"""Bearer tokens for the JSON API. The token is shown once; only its digest is kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from itworks import crypto
+from itworks.db import touch
+from itworks.models import ApiToken, utcnow
+from itworks.services import audit
+from itworks.services.accounts.users import USERNAME_RE
+from itworks.services.errors import Conflict, InvalidInput, NotFound
+
+SCOPES = ("intake", "read")
+TOKEN_PREFIX = "itw_"  # lets secret scanners and people recognise a leaked token
+
+
+def create(session: Session, name: str, scope: str, *, actor_label: str = "cli") -> str:
+    """Create a token and return it; it cannot be shown again."""
+    errors = {}
+    if not USERNAME_RE.match(name or ""):
+        errors["name"] = "名前は英小文字・数字・._- の3〜64文字です / Name: 3–64 of a-z 0-9 . _ -"
+    if scope not in SCOPES:
+        errors["scope"] = "スコープは intake か read です / Scope must be intake or read"
+    if errors:
+        raise InvalidInput(errors)
+    if session.scalar(sa.select(ApiToken.id).where(ApiToken.name == name)) is not None:
+        raise Conflict(f"トークン {name} は既にあります / Token {name} already exists")
+    token = TOKEN_PREFIX + crypto.new_token()
+    session.add(ApiToken(name=name, scope=scope, digest=crypto.token_digest(token)))
+    audit.record(
+        session,
+        "token.create",
+        actor_label=actor_label,
+        entity_type="api_token",
+        entity_id=name,
+        scope=scope,
+    )
+    session.commit()
+    return token
+
+
+def revoke(session: Session, name: str, *, actor_label: str = "cli") -> None:
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.name == name))
+    if row is None:
+        raise NotFound(f"トークン {name} はありません / No token {name}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            session,
+            "token.revoke",
+            actor_label=actor_label,
+            entity_type="api_token",
+            entity_id=name,
+        )
+        session.commit()
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(sa.select(ApiToken).order_by(ApiToken.name)))
+
+
+def authenticate(session: Session, token: str) -> ApiToken | None:
+    """The live token row for a presented bearer token, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(sa.select(ApiToken).where(ApiToken.digest == crypto.token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    # Record use at most hourly: one write per request would serialise intake on SQLite.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(hours=1):
+        touch(session, ApiToken, row.id, "last_used_at", now, timedelta(hours=1))
+    return row

@@ -1,0 +1,1 @@
+"""Arrivals: registration, fair applications, imports, the registrant record and exports."""

@@ -1,0 +1,356 @@
+"""Spreadsheet imports. Every import shares the row rules: each row is imported,
+recognised as a duplicate, or rejected with its line number and a reason per
+field; exit status 1 when any row was rejected; --dry-run writes nothing;
+--all-or-nothing writes nothing unless every row is good."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from itworks import csvio
+from itworks.crypto import Vault
+from itworks.db import begin_write
+from itworks.japanese import is_valid_email, normalize_email
+from itworks.models import Registrant
+from itworks.services import audit
+from itworks.services.errors import InvalidInput
+from itworks.services.intake import arrivals as intake
+from itworks.services.intake import registrants
+
+Progress = Callable[[int], None]
+
+EMAIL_HEADERS = ("メールアドレス", "メール", "eメール", "e-mail", "mail")
+REGISTRANT_COLUMNS = {
+    "name": ("氏名", "名前", "お名前"),
+    "name_kana": ("フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名（カナ）", "kana"),
+    "email": EMAIL_HEADERS,
+    "phone": ("電話番号", "電話", "携帯電話", "携帯電話番号", "tel"),
+    "employer": ("勤務先", "現在の勤務先", "会社名"),
+    "residence_prefecture": ("都道府県", "居住地", "居住都道府県", "prefecture"),
+    "birth_year": ("生年", "生まれ年", "生年（西暦）"),
+    "origin": ("u/iターン", "uiターン", "区分"),
+    "registered_at": ("登録日", "登録日時", "registered"),
+    "utm_source": ("流入経路", "流入元", "source"),
+    "utm_medium": ("medium",),
+    "utm_campaign": ("キャンペーン", "campaign"),
+    "utm_term": ("term",),
+    "utm_content": ("content",),
+    "referrer": ("参照元",),
+}
+ORIGIN_WORDS = {"uターン": "u_turn", "iターン": "i_turn", "不明": "unknown", "": "unknown"}
+REQUIRED_COLUMNS = ("name", "email", "registered_at")
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    encoding: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.rejected == 0 else 1
+
+    def reject(self, row: int, errors: dict[str, str]) -> None:
+        self.rejected += 1
+        self.errors.extend(RowError(row, f, m) for f, m in sorted(errors.items()))
+
+    def finish(self, session: Session, action: str, actor_label: str) -> ImportSummary:
+        """Audit the import's counts (never its rows) and commit."""
+        audit.record(
+            session,
+            action,
+            actor_label=actor_label,
+            entity_type="import",
+            imported=self.imported,
+            duplicates=self.duplicates,
+            rejected=self.rejected,
+        )
+        session.commit()
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "errors": [asdict(e) for e in self.errors],
+            "dry_run": self.dry_run,
+            "encoding": self.encoding,
+        }
+
+
+def file_error(summary: ImportSummary, message: str, field: str = "file") -> ImportSummary:
+    """Record a problem with the whole file (reported as line 1, the header)."""
+    summary.rejected += 1
+    summary.errors.append(RowError(1, field, message))
+    return summary
+
+
+def read_table(
+    summary: ImportSummary,
+    data: bytes,
+    aliases: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+) -> list[tuple[int, dict[str, str]]] | None:
+    """The file's rows, or None once a file-level error is recorded in ``summary``
+    (unreadable, or a required column missing)."""
+    try:
+        columns, rows, summary.encoding = csvio.read_rows(data, aliases)
+    except csvio.CsvFormatError as exc:
+        file_error(summary, str(exc))
+        return None
+    missing = [c for c in required if c not in columns]
+    for column in missing:
+        file_error(summary, f"列がありません: {column} / Column missing: {column}", field=column)
+    return None if missing else rows
+
+
+def registrant_by_email(
+    session: Session, vault: Vault, value: str | None, errors: dict[str, str]
+) -> Registrant | None:
+    """The live registrant a row's email names; otherwise a reason under ``errors["email"]``."""
+    email = normalize_email(value or "")
+    if not is_valid_email(email):
+        errors["email"] = registrants.MESSAGES["email"]
+        return None
+    registrant = registrants.find_existing(session, vault, email, None)
+    if registrant is None:
+        errors["email"] = UNKNOWN_EMAIL
+    return registrant
+
+
+@dataclass
+class _Row:
+    line: int
+    arrival: intake.Arrival
+    registered_at: datetime
+
+
+def _parse_registrant_row(line: int, values: dict[str, str], consent_version: str) -> _Row:
+    errors: dict[str, str] = {}
+    registered_at = None
+    try:
+        if "registered_at" not in values:
+            raise ValueError("登録日が必要です / registered_at is required")
+        registered_at = csvio.parse_datetime(values["registered_at"])
+    except ValueError as exc:
+        errors["registered_at"] = str(exc)
+    payload: dict[str, Any] = {
+        k: v
+        for k, v in values.items()
+        if k in registrants.MAX_LENGTHS or k in ("phone", "residence_prefecture", "birth_year")
+    }
+    origin = values.get("origin", "")
+    payload["origin"] = ORIGIN_WORDS.get(csvio.normalize_header(origin), origin)
+    payload["utm"] = {k: values.get(f"utm_{k}") for k in registrants.UTM_KEYS}
+    payload["referrer"] = values.get("referrer")
+    try:
+        arrival = intake.validate(
+            payload, None, now=registered_at or None, consent_version=consent_version
+        )
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return _Row(line, arrival, registered_at)
+
+
+def import_registrants(
+    session: Session,
+    vault: Vault,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    consent_version: str = "previous-operator",
+    actor_label: str = "cli",
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import the previous operator's registrant list through the one intake.
+
+    Each good row is its own transaction, so an import killed halfway leaves
+    only whole registrants, and running it again completes it: rows already
+    in are recognised as duplicates and change nothing.
+    """
+    summary = ImportSummary(dry_run=dry_run)
+    rows = read_table(summary, data, REGISTRANT_COLUMNS, REQUIRED_COLUMNS)
+    if rows is None:
+        return summary
+
+    parsed: list[_Row] = []
+    for line, values in rows:
+        try:
+            parsed.append(_parse_registrant_row(line, values, consent_version))
+        except InvalidInput as exc:
+            summary.reject(line, exc.errors)
+
+    if dry_run or (all_or_nothing and summary.rejected):
+        _count_duplicates(session, vault, parsed, summary)
+        if all_or_nothing and summary.rejected:
+            summary.imported = 0
+        return summary
+
+    if all_or_nothing:
+        begin_write(session)
+    for done, row in enumerate(parsed, start=1):
+        if all_or_nothing:
+            _, duplicate = intake.find_or_add(
+                session,
+                vault,
+                row.arrival,
+                channel="import",
+                registered_at=row.registered_at,
+                actor=None,
+                actor_label=actor_label,
+            )
+            session.flush()
+        else:
+            duplicate = intake.register(
+                session,
+                vault,
+                row.arrival,
+                channel="import",
+                registered_at=row.registered_at,
+                actor_label=actor_label,
+            ).duplicate
+        summary.duplicates += duplicate
+        summary.imported += not duplicate
+        if progress:
+            progress(done)
+    return summary.finish(session, "import.registrants", actor_label)
+
+
+def _count_duplicates(
+    session: Session, vault: Vault, parsed: list[_Row], summary: ImportSummary
+) -> None:
+    """Classify rows as new or duplicate without writing (dry run)."""
+    seen: set[str] = set()
+    for row in parsed:
+        person = row.arrival.person
+        keys = {f"e:{person.get('email')}", f"p:{person.get('phone')}"} - {"e:None", "p:None"}
+        known = (
+            bool(keys & seen)
+            or registrants.find_existing(session, vault, person.get("email"), person.get("phone"))
+            is not None
+        )
+        seen |= keys
+        summary.duplicates += known
+        summary.imported += not known
+    session.rollback()
+
+
+SURVEY_META_COLUMNS = {
+    "email": EMAIL_HEADERS,
+    "submitted_at": ("回答日", "回答日時", "submitted"),
+}
+UNKNOWN_EMAIL = "このメールアドレスの登録者がいません / No registrant has this email"
+
+
+def import_survey_responses(
+    session: Session,
+    vault: Vault,
+    data: bytes,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    actor_label: str = "cli",
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import answers kept in spreadsheets, matched to registrants by email.
+
+    Columns are the question ids (multiple choice separated by ``;``), plus
+    ``email`` and an optional ``submitted_at`` (回答日). A row identical to a
+    sheet already stored (same person, time and answers) is a duplicate, so
+    importing a file twice changes nothing.
+    """
+    from itworks.models import SurveyResponse
+    from itworks.services.surveys import responses as survey_responses
+
+    summary = ImportSummary(dry_run=dry_run)
+    instrument = survey_responses.current_instrument()
+    aliases = {**SURVEY_META_COLUMNS, **{q.id: () for q in instrument.questions}}
+    rows = read_table(summary, data, aliases, ("email",))
+    if rows is None:
+        return summary
+
+    parsed = []
+    for line, values in rows:
+        errors: dict[str, str] = {}
+        registrant = registrant_by_email(session, vault, values.get("email"), errors)
+        submitted_at = None
+        if "submitted_at" in values:
+            try:
+                submitted_at = csvio.parse_datetime(values["submitted_at"])
+            except ValueError as exc:
+                errors["submitted_at"] = str(exc)
+        raw = {
+            q.id: (values[q.id].split(";") if q.type == "multiple" else values[q.id])
+            for q in instrument.questions
+            if q.id in values
+        }
+        try:
+            cleaned = survey_responses.clean(raw, instrument, partial=True)
+            if not cleaned:
+                errors["answers"] = "回答がありません / The row has no answers"
+        except InvalidInput as exc:
+            errors.update(exc.errors)
+        if errors:
+            summary.reject(line, errors)
+            continue
+        parsed.append((line, registrant, cleaned, submitted_at))
+
+    def already_stored(registrant, cleaned, submitted_at) -> bool:  # noqa: ANN001
+        coded, _free = survey_responses.split_personal(cleaned, instrument)
+        query = sa.select(SurveyResponse.answers).where(
+            SurveyResponse.registrant_id == registrant.id,
+            SurveyResponse.channel == "import",
+        )
+        if submitted_at is not None:
+            query = query.where(SurveyResponse.submitted_at == submitted_at)
+        return any(stored == coded for stored in session.scalars(query))
+
+    if dry_run or (all_or_nothing and summary.rejected):
+        for _line, registrant, cleaned, submitted_at in parsed:
+            known = already_stored(registrant, cleaned, submitted_at)
+            summary.duplicates += known
+            summary.imported += not known and not (all_or_nothing and summary.rejected)
+        session.rollback()
+        return summary
+
+    for done, (_line, registrant, cleaned, submitted_at) in enumerate(parsed, start=1):
+        if already_stored(registrant, cleaned, submitted_at):
+            summary.duplicates += 1
+        else:
+            survey_responses.record(
+                session,
+                vault,
+                registrant,
+                cleaned,
+                instrument=instrument,
+                channel="import",
+                submitted_at=submitted_at,
+                actor_label=actor_label,
+            )
+            summary.imported += 1
+            if not all_or_nothing:
+                session.commit()
+        if progress:
+            progress(done)
+    return summary.finish(session, "import.survey_responses", actor_label)

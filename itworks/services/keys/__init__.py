@@ -1,0 +1,1 @@
+"""Master keys: rotation, re-wrapping and retirement of the data keys."""

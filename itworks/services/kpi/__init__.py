@@ -1,0 +1,1 @@
+"""Targets, baseline history, KGI/KPI progress and the half-year notes."""

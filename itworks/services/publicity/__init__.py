@@ -1,0 +1,1 @@
+"""Publicity campaigns and their UTM attribution."""

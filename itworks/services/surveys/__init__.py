@@ -1,0 +1,1 @@
+"""Survey links, invitation rounds and answers."""

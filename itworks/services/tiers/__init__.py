@@ -1,0 +1,1 @@
+"""Readiness tiers: confirmation, lists, re-contact, imports and the segmentation run."""

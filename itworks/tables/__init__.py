@@ -1,0 +1,1 @@
+"""Published tables: one function per table a user sees, labelled, suppressed for its audience."""

@@ -1,0 +1,195 @@
+"""Survey tallies (アンケート集計): counts and shares per answer, and cross-tabs
+by origin (U/I), age band and tier. Published copies (prefecture staff, the
+report, CSV) go through the shared small-cell rule in services.suppression."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import surveys
+from itworks.fiscal import fiscal_year_bounds_utc
+from itworks.models import TIERS, Registrant, SurveyResponse
+from itworks.services.errors import InvalidInput
+from itworks.services.intake import exports
+from itworks.services.surveys import responses as survey_responses
+from itworks.tables import suppression
+from surveys.tallies import ANSWERED, UNANSWERED
+
+BREAKDOWNS = ("origin", "age_band", "tier")
+TIER_LABELS = {
+    "ja": {
+        "move_now": "直ぐに島根へUIターンしたい",
+        "few_years": "何年か先にUIターンを検討中",
+        "region_undecided": "Iターンしたいが地域は未確定",
+        "one_option": "UIターンも選択肢の一つ",
+    },
+    "en": {
+        "move_now": "Move now",
+        "few_years": "In a few years",
+        "region_undecided": "I-turn, region undecided",
+        "one_option": "One option among others",
+    },
+}
+ORIGIN_LABELS = {
+    "ja": {"u_turn": "Uターン", "i_turn": "Iターン", "unknown": "不明"},
+    "en": {"u_turn": "U-turn", "i_turn": "I-turn", "unknown": "Unknown"},
+}
+BUCKET_LABELS = {
+    "ja": {UNANSWERED: "未回答", ANSWERED: "回答あり", None: "未設定"},
+    "en": {UNANSWERED: "No answer", ANSWERED: "Answered", None: "Not set"},
+}
+BY_LABELS = {
+    "ja": {"origin": "U/Iターン別", "age_band": "年代別", "tier": "ティア別"},
+    "en": {"origin": "by U/I-turn", "age_band": "by age band", "tier": "by tier"},
+}
+
+
+@dataclass
+class QuestionTally:
+    question: surveys.Question
+    counts: pd.DataFrame  # one row per answer; columns: 人数 and, if by, one per group
+    respondents: int
+
+
+@dataclass
+class Tallies:
+    fiscal_year: int | None
+    by: str | None
+    respondents: int
+    questions: list[QuestionTally]
+
+
+def _scope(session: Session, fiscal_year: int | None) -> tuple[list[int], dict[int, dict]]:
+    query = (
+        sa.select(SurveyResponse.registrant_id)
+        .join(Registrant, Registrant.id == SurveyResponse.registrant_id)
+        .where(Registrant.merged_into_id.is_(None))
+        .distinct()
+    )
+    until = None
+    if fiscal_year is not None:
+        start, until = fiscal_year_bounds_utc(fiscal_year)
+        query = query.where(
+            SurveyResponse.submitted_at >= start, SurveyResponse.submitted_at < until
+        )
+    ids = sorted(session.scalars(query))
+    return ids, survey_responses.latest_answers(session, ids, until=until)
+
+
+def _groups(
+    session: Session,
+    ids: list[int],
+    answers: dict[int, dict],
+    by: str,
+    lang: str,
+    instrument: surveys.Instrument,
+) -> list[str]:
+    if by == "origin":
+        origins = (
+            dict(
+                session.execute(
+                    sa.select(Registrant.id, Registrant.origin).where(Registrant.id.in_(ids))
+                ).all()
+            )
+            if ids
+            else {}
+        )
+        return [ORIGIN_LABELS[lang][origins.get(i, "unknown")] for i in ids]
+    if by == "tier":
+        tiers = exports.current_tiers(session)
+        return [
+            TIER_LABELS[lang][tiers[i][0]] if i in tiers else BUCKET_LABELS[lang][None] for i in ids
+        ]
+    question = instrument.question("age_band")
+    return [
+        question.choice(answers[i]["age_band"]).label(lang)
+        if answers.get(i, {}).get("age_band") in question.codes
+        else BUCKET_LABELS[lang][UNANSWERED]
+        for i in ids
+    ]
+
+
+def _group_order(by: str, lang: str, instrument: surveys.Instrument) -> list[str]:
+    if by == "origin":
+        return list(ORIGIN_LABELS[lang].values())
+    if by == "tier":
+        return [TIER_LABELS[lang][t] for t in TIERS] + [BUCKET_LABELS[lang][None]]
+    return [c.label(lang) for c in instrument.question("age_band").choices] + [
+        BUCKET_LABELS[lang][UNANSWERED]
+    ]
+
+
+def tally(
+    session: Session,
+    *,
+    fiscal_year: int | None = None,
+    by: str | None = None,
+    lang: str = "ja",
+) -> Tallies:
+    """Count the latest answers of everyone who answered (in the fiscal year, if given)."""
+    if by is not None and by not in BREAKDOWNS:
+        raise InvalidInput(
+            {"by": "origin, age_band, tier のいずれかです / Must be origin, age_band or tier"}
+        )
+    lang = "ja" if lang.startswith("ja") else "en"
+    instrument = survey_responses.current_instrument()
+    ids, answers = _scope(session, fiscal_year)
+    rows = [answers.get(i, {}) for i in ids]
+    groups = _groups(session, ids, answers, by, lang, instrument) if by else None
+    order = _group_order(by, lang, instrument) if by else []
+    result = []
+    for question in instrument.questions:
+        if question.personal:
+            continue  # free text is personal data: never tallied
+        buckets = [*question.codes, UNANSWERED] if question.codes else [ANSWERED, UNANSWERED]
+        labels = [
+            question.choice(b).label(lang) if b in question.codes else BUCKET_LABELS[lang][b]
+            for b in buckets
+        ]
+        total = surveys.tally(rows, instrument, question.id)
+        frame = pd.DataFrame(
+            {"人数" if lang == "ja" else "count": [total.counts[b] for b in buckets]},
+            index=pd.Index(labels, name=question.short(lang)),
+        )
+        if groups is not None:
+            per_group = surveys.tally(rows, instrument, question.id, by=groups)
+            for group in order:
+                if group in per_group:
+                    frame[group] = [per_group[group].counts[b] for b in buckets]
+        result.append(QuestionTally(question, frame, len(rows)))
+    return Tallies(fiscal_year, by, len(rows), result)
+
+
+def publish(table: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The copy of one question's table that may leave the operator: small cells hidden.
+
+    With a breakdown, the groups form a cross-tab with its own totals; without,
+    the one-way counts sum to the published number of respondents (for single
+    choice) and are suppressed with their complements.
+    """
+    count_column = table.columns[0]
+    groups = table.drop(columns=[count_column])
+    if len(groups.columns):
+        return suppression.suppress_crosstab(groups.astype(int), k)
+    return suppression.suppress_counts(table[count_column].astype(int), k).to_frame(count_column)
+
+
+def report_tables(
+    session: Session, fiscal_year: int, *, k: int | None = None, lang: str = "ja"
+) -> list[tuple[str, pd.DataFrame]]:
+    """Tables for the implementation report: each question overall and by origin,
+    age band and tier. With ``k``, small cells are suppressed."""
+    tables: list[tuple[str, pd.DataFrame]] = []
+    for by in (None, *BREAKDOWNS):
+        tallies = tally(session, fiscal_year=fiscal_year, by=by, lang=lang)
+        suffix = f"（{BY_LABELS[lang][by]}）" if by else ""
+        for item in tallies.questions:
+            table = item.counts if k is None else publish(item.counts, k)
+            if by is not None and k is None:
+                table = table.drop(columns=[table.columns[0]])
+            tables.append((f"{item.question.short(lang)}{suffix}", table))
+    return tables
