@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -64,10 +65,21 @@ def current_staff():  # noqa: ANN201
     return db.session.get(User, current_user.user_id)
 
 
+def _unsafe(char: str) -> bool:
+    return char.isspace() or not char.isprintable() or char == "\\"
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.dashboard")
+    # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil" is "//evil":
+    # refuse any such character first, then accept only a path on this site.
+    if not target or any(
+        c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target
+    ):
+        return url_for("main.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.dashboard")
+    return target
 
 
 @bp.get("/login")

@@ -135,14 +135,39 @@ def test_disabled_user_loses_session(app, client, auth, make_user, session) -> N
     assert client.get("/registrants/").status_code == 302
 
 
-def test_open_redirect_is_refused(client, make_user) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "/%09/evil.example",
+        "/%0A/evil.example",
+        "/%0D/evil.example",
+        "/%20/evil.example",
+        "/%5C/evil.example",
+        "https://evil.example/",
+        "/\u3000/evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_open_redirect_is_refused(client, make_user, target: str) -> None:
     make_user("coord", "coordinator")
     page = client.get("/login")
     response = client.post(
-        "/login?next=//evil.example/",
+        f"/login?next={target}",
         data={"username": "coord", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
+    assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_a_path_on_this_site_is_kept_after_login(client, make_user) -> None:
+    make_user("coord", "coordinator")
+    page = client.get("/login")
+    response = client.post(
+        "/login?next=/registrants/%3Fpage%3D2",
+        data={"username": "coord", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+    )
+    assert response.headers["Location"] == "/registrants/?page=2"
 
 
 def test_session_cookie_flags(client, auth, make_user) -> None:
