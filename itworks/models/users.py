@@ -29,14 +29,15 @@ class User(TimestampMixin, Base):
 class LoginSession(Base):
     """A server-side record of one login, so logout can really end it.
 
-    The browser cookie only carries the random session id; revoking the row
-    makes a copied cookie worthless.
+    The browser cookie only carries the random session id, and the row keeps
+    only its SHA-256, so a copy of the database opens no session; revoking the
+    row makes a copied cookie worthless.
     """
 
     __tablename__ = "login_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

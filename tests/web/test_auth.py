@@ -185,3 +185,23 @@ def test_users_need_a_real_password(session, password: str) -> None:
     with pytest.raises(InvalidInput) as info:
         users.create_user(session, "newuser", "coordinator", password)
     assert "password" in info.value.errors
+
+
+def test_the_database_keeps_only_a_digest_of_the_session_cookie(
+    app, client, auth, make_user, session
+) -> None:
+    import hashlib
+
+    import sqlalchemy as sa
+
+    from itworks.models import LoginSession
+
+    make_user("coord", "coordinator")
+    auth.login("coord", PASSWORD)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    serializer = app.session_interface.get_signing_serializer(app)
+    token = serializer.loads(cookie.value)["_user_id"]
+    stored = session.scalars(sa.select(LoginSession.token_hash)).all()
+    assert stored == [hashlib.sha256(token.encode()).hexdigest()]
+    assert token not in stored
+    assert client.get("/registrants/").status_code == 200

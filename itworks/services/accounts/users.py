@@ -164,11 +164,22 @@ def authenticate(
         user.password_hash = crypto.hash_password(password)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username_hash == key))
     token = crypto.new_token()
-    session.add(LoginSession(token=token, user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(
+        LoginSession(
+            token_hash=crypto.token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     user.last_login_at = now
     audit.record(session, "login", actor=user)
     session.commit()
     return user, token
+
+
+def _session_row(token: str) -> sa.Select:
+    return sa.select(LoginSession).where(LoginSession.token_hash == crypto.token_digest(token))
 
 
 def load_session(
@@ -176,7 +187,7 @@ def load_session(
 ) -> User | None:
     """The user of a live login session, or None if revoked, idle too long or disabled."""
     now = now or utcnow()
-    row = session.scalar(sa.select(LoginSession).where(LoginSession.token == token))
+    row = session.scalar(_session_row(token))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if now - row.last_seen_at > policy.idle:
@@ -195,7 +206,7 @@ def load_session(
 
 
 def end_session(session: Session, token: str) -> None:
-    row = session.scalar(sa.select(LoginSession).where(LoginSession.token == token))
+    row = session.scalar(_session_row(token))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(session, "logout", actor=row.user)
