@@ -116,13 +116,34 @@ def parse_datetime(value: str) -> datetime:
     return datetime.fromisoformat(naive.isoformat() + (zone if zone != "Z" else "+00:00"))
 
 
+# A cell Excel or LibreOffice would read as a formula (OWASP "CSV injection"), full-width
+# forms included: spreadsheet apps fold them before parsing.
+FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?%?")
+
+
+def neutralize(value: object) -> object:
+    """The cell as text that no spreadsheet evaluates: a leading quote before a formula start.
+
+    Numbers, and text that is only a signed number such as ``-6``, are left alone.
+    """
+    if isinstance(value, str) and value and value[0] in FORMULA_START:
+        if not _PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+    return value
+
+
 def write_excel_csv(handle: io.TextIOBase, header: Sequence[str], rows: Iterable[Sequence]) -> int:
-    """Write CSV with a BOM so Excel opens it as UTF-8; returns the row count."""
+    """Write CSV with a BOM so Excel opens it as UTF-8; returns the row count.
+
+    Every cell goes through :func:`neutralize`: names, employers, UTM fields and
+    campaign names come from outside and must never run as formulas.
+    """
     handle.write(BOM)
     writer = csv.writer(handle, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow([neutralize(v) for v in header])
     count = 0
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralize(v) for v in row])
         count += 1
     return count

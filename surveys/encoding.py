@@ -165,7 +165,11 @@ def _encode_question(q: Question, values: list[object], out: np.ndarray) -> None
     index = q.positions
     first = 1 if q.ordinal else 0
     if q.type == "single":
-        positions = np.fromiter((index.get(v, -1) for v in values), dtype=np.intp, count=n)
+        positions = np.fromiter(
+            (index.get(v, -1) if isinstance(v, str) else -1 for v in values),
+            dtype=np.intp,
+            count=n,
+        )
         answered = positions >= 0
         rows = np.flatnonzero(answered)
         out[rows, first + positions[answered]] = 1.0

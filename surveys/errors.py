@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Mapping
 
 
@@ -44,7 +46,7 @@ class InstrumentError(SurveyError):
         parts.append(self.problem)
         return ": ".join(parts)
 
-    def __reduce__(self):  # keyword-only arguments need help to survive pickling
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keyword-only arguments need help to survive pickling
         return _rebuild_instrument_error, (self.problem, self.question, self.source)
 
     def with_source(self, source: str) -> InstrumentError:
@@ -75,7 +77,7 @@ class SurveyValidationError(SurveyError):
         summary = "; ".join(f"{key}: {message}" for key, message in self.errors.items())
         super().__init__(f"{len(self.errors)} invalid answer(s): {summary}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return type(self), (self.errors,)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from testsupport import PASSWORD
@@ -121,3 +122,14 @@ def test_list_paginates(client, auth, make_registrant, app) -> None:
     page = client.get("/registrants/?page=3")
     assert "3 / 3" in page.text
     assert client.get("/registrants/?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1e3", "1000001"])
+def test_an_impossible_page_number_is_refused_not_a_500(client, auth, page) -> None:
+    login_coordinator(auth)
+    assert client.get(f"/registrants/?page={page}").status_code == 400
+
+
+def test_a_page_past_the_end_is_empty_not_an_error(client, auth) -> None:
+    login_coordinator(auth)
+    assert client.get("/registrants/?page=1000000").status_code == 200
