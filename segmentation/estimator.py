@@ -20,6 +20,7 @@ from .kmeans import (
     softmax_neg,
     sq_distances,
 )
+from .labelled import correction, fit_correction, prior_logits
 from .personas import find_personas, persona_weights
 from .validation import check_params, tier_indices
 
@@ -41,6 +42,12 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     adds pseudo-members at the prototype, so the data refine the tiers but
     cannot turn one into another.
 
+    Confirmed tiers are also labels: a logistic correction of the k-means
+    logits is fitted on them, pulled towards zero (the prototype model) by
+    ``prior_strength`` (see :mod:`segmentation.labelled`). The fewer the
+    labels, the more the prototypes decide; without labels the model is the
+    k-means model alone.
+
     Unanswered questions (NaN, or ``<qid>:missing`` set) are left out of the
     distances: every tier loses the same columns, so the question favours no
     tier, the other answers decide and the margin, hence the confidence,
@@ -56,6 +63,9 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         average tier's size; 0 gives plain seeded/constrained k-means.
     seeding : {"constrained", "seeded"}, default="constrained"
         Whether confirmed rows keep their tier or only set the start.
+    prior_strength : float, default=10.0
+        L2 penalty on the correction learnt from confirmed tiers; larger
+        trusts the prototypes longer. Ignored without confirmed tiers.
     feature_weights : dict of str to float, optional
         Per-column weight overrides, keyed by feature name or question id
         (defaults in :data:`segmentation.features.DEFAULT_WEIGHTS`).
@@ -94,7 +104,14 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         How the centres started: ``"prototypes"``, ``"seeds"`` or ``"k-means++"``
         (joined with ``+`` when mixed).
     temperature_ : float
-        Softmax temperature of :meth:`predict_proba`.
+        Softmax temperature of the k-means logits.
+    coef_ : numpy.ndarray of shape (2 * n_features, 4) or None
+        The correction learnt from confirmed tiers (observed scaled values,
+        then observed-entry indicators); ``None`` without confirmed tiers.
+    intercept_ : numpy.ndarray of shape (4,) or None
+        Its per-tier intercepts.
+    n_labelled_ : int
+        Number of confirmed rows the fit learnt from.
     labels_ : numpy.ndarray of str
         Tier of each training row (confirmed rows keep theirs when constrained).
     n_iter_ : int
@@ -125,6 +142,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         n_personas_per_tier: int = 3,
         anchor_weight: float = 1.0,
         seeding: str = "constrained",
+        prior_strength: float = 10.0,
         feature_weights: dict[str, float] | None = None,
         max_iter: int = 100,
         tol: float = 1e-4,
@@ -133,6 +151,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.n_personas_per_tier = n_personas_per_tier
         self.anchor_weight = anchor_weight
         self.seeding = seeding
+        self.prior_strength = prior_strength
         self.feature_weights = feature_weights
         self.max_iter = max_iter
         self.tol = tol
@@ -201,11 +220,29 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.temperature_ = fit_temperature(
             d2, seeds, Z, mask, self.cluster_centers_, result.labels, layout.groups()
         )
+        labels = result.labels
+        labelled = seeds >= 0
+        self.n_labelled_ = int(labelled.sum())
+        self.coef_ = self.intercept_ = None
+        # One confirmed tier alone says nothing about the boundaries between tiers.
+        if np.unique(seeds[labelled]).size >= 2:
+            Zm, m = np.where(mask, Z, 0.0), mask.astype(float)
+            self.coef_, self.intercept_ = fit_correction(
+                Zm[labelled],
+                m[labelled],
+                prior_logits(d2[labelled], self.temperature_),
+                seeds[labelled],
+                self.prior_strength,
+            )
+            labels = self._logits(Zm, m, d2).argmax(axis=1)
+            if self.seeding == "constrained":
+                labels[labelled] = seeds[labelled]
+            self.labels_ = self.classes_[labels]
         self.persona_weights_ = persona_weights(layout)
         self.personas_, self.persona_centers_ = find_personas(
             imputed,
             self._scaled(imputed, self.persona_weights_),
-            result.labels,
+            labels,
             layout,
             self.n_personas_per_tier,
             rng,
@@ -247,6 +284,24 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     def _scaled(self, imputed: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.clip((imputed - self.statistics_) / self.scale_, -CLIP, CLIP) * weights
 
+    def _logits(self, Zm: np.ndarray, m: np.ndarray, d2: np.ndarray) -> np.ndarray:
+        """Tier logits: the k-means ones plus the correction learnt from labels."""
+        logits = prior_logits(d2, self.temperature_)
+        if getattr(self, "coef_", None) is not None:
+            logits = logits + correction(Zm, m, self.coef_, self.intercept_)
+        return logits
+
+    def _scores(self, Z: np.ndarray, mask: np.ndarray, d2: np.ndarray) -> np.ndarray:
+        """Higher is likelier: ``-d2`` without labels (today's model exactly), else logits."""
+        if getattr(self, "coef_", None) is None:
+            return -d2
+        return self._logits(np.where(mask, Z, 0.0), mask.astype(float), d2)
+
+    def _proba(self, Z: np.ndarray, mask: np.ndarray, d2: np.ndarray) -> np.ndarray:
+        if getattr(self, "coef_", None) is None:
+            return softmax_neg(d2, self.temperature_)
+        return softmax_neg(-self._scores(Z, mask, d2), 1.0)
+
     def _space(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -268,21 +323,23 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         numpy.ndarray of str
         """
-        _, _, _, d2 = self._space(X)
-        return self.classes_[d2.argmin(axis=1)]
+        _, Z, mask, d2 = self._space(X)
+        if getattr(self, "coef_", None) is None:
+            return self.classes_[d2.argmin(axis=1)]
+        return self.classes_[self._scores(Z, mask, d2).argmax(axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Return the confidence in each tier (columns follow ``classes_``).
 
         A softmax over the negative squared distances divided by
-        ``temperature_``.
+        ``temperature_``, plus the correction learnt from confirmed tiers.
 
         Returns
         -------
         numpy.ndarray of shape (n_samples, 4)
         """
-        _, _, _, d2 = self._space(X)
-        return softmax_neg(d2, self.temperature_)
+        _, Z, mask, d2 = self._space(X)
+        return self._proba(Z, mask, d2)
 
     def transform(self, X) -> np.ndarray:
         """Return the distance of every row to every tier centre.
@@ -312,9 +369,9 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
             Columns ``tier``, ``confidence`` (probability of the tier),
             ``runner_up`` and ``persona``; the index of ``X`` when it has one.
         """
-        raw, _, _, d2 = self._space(X)
-        order = np.argsort(d2, axis=1, kind="stable")
-        proba = softmax_neg(d2, self.temperature_)
+        raw, Z, mask, d2 = self._space(X)
+        order = np.argsort(-self._scores(Z, mask, d2), axis=1, kind="stable")
+        proba = self._proba(Z, mask, d2)
         tier = order[:, 0]
         persona = np.full(raw.shape[0], None, dtype=object)
         if self.personas_:
@@ -358,7 +415,20 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         raw, Z, mask, d2 = self._space(X)
         layout = FeatureLayout.from_names(list(self.feature_names_))
-        return explain_rows(Z, mask, self.cluster_centers_, d2, raw, layout, feature_labels, top)
+        coef = getattr(self, "coef_", None)
+        return explain_rows(
+            Z,
+            mask,
+            self.cluster_centers_,
+            d2,
+            raw,
+            layout,
+            feature_labels,
+            top,
+            scores=None if coef is None else self._scores(Z, mask, d2),
+            coef=coef,
+            temperature=self.temperature_,
+        )
 
     def describe_personas(self, feature_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
         """Return one row per persona: id, tier, size and description."""

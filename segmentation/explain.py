@@ -108,6 +108,10 @@ def explain_rows(
     layout: FeatureLayout,
     feature_labels: Mapping[str, str] | None,
     top: int,
+    *,
+    scores: np.ndarray | None = None,
+    coef: np.ndarray | None = None,
+    temperature: float = 1.0,
 ) -> list[list[Reason]]:
     """Name the questions that most separate each row's tier from the runner-up.
 
@@ -129,6 +133,14 @@ def explain_rows(
         Labels by feature name or question id.
     top : int
         Maximum number of reasons per row.
+    scores : numpy.ndarray of shape (n_samples, n_tiers), optional
+        Logits that rank the tiers (higher first) when a correction learnt
+        from confirmed tiers is in use; ``-d2`` ranks them otherwise.
+    coef : numpy.ndarray of shape (2 * n_features, n_tiers), optional
+        That correction (see :mod:`segmentation.labelled`); its part of the
+        margin is added per column to the distances' part.
+    temperature : float, default=1.0
+        Temperature of the k-means logits, to put both parts in one unit.
 
     Returns
     -------
@@ -142,9 +154,16 @@ def explain_rows(
         for j in (*q.onehots, q.missing, q.value):
             if j is not None:
                 group[j, g] = 1.0
-    order = np.argsort(d2, axis=1, kind="stable")
+    order = np.argsort(d2 if scores is None else -scores, axis=1, kind="stable")
     chosen, runner_up = order[:, 0], order[:, 1]
     contrib = np.where(mask, (Z - centers[runner_up]) ** 2 - (Z - centers[chosen]) ** 2, 0.0)
+    if coef is not None:
+        # Margin in logits: the distances' part over the temperature plus the
+        # correction's part, column by column.
+        p = Z.shape[1]
+        contrib = contrib / temperature
+        contrib += np.where(mask, Z, 0.0) * (coef[:p].T[chosen] - coef[:p].T[runner_up])
+        contrib += mask * (coef[p:].T[chosen] - coef[p:].T[runner_up])
     by_question = contrib @ group
     pushed = np.maximum(np.where(by_question > 0, by_question, 0.0).sum(axis=1), 1e-12)
     ranked = np.argsort(-by_question, axis=1, kind="stable")[:, :top]

@@ -19,11 +19,11 @@ from .features import TIERS
 from .personas import Persona, Trait
 
 FORMAT = "itworks.segmentation/readiness-segmenter"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bump when the document's layout changes; older readers then refuse it."""
 
-MODEL_VERSION = "1.0"
-"""Version of the modelling method (prototypes, weights, scaling)."""
+MODEL_VERSION = "1.1"
+"""Version of the modelling method (prototypes, weights, scaling, label correction)."""
 
 
 class ModelFormatError(ValueError):
@@ -54,6 +54,9 @@ def dumps(model: Any) -> str:
         "prototypes": _array(model.prototypes_),
         "init": model.init_,
         "temperature": float(model.temperature_),
+        "coef": _array(getattr(model, "coef_", None)),
+        "intercept": _array(getattr(model, "intercept_", None)),
+        "n_labelled": int(getattr(model, "n_labelled_", 0)),
         "n_iter": int(model.n_iter_),
         "inertia": float(model.inertia_),
         "persona_weights": _array(model.persona_weights_),
@@ -125,6 +128,11 @@ def _build(cls: type, doc: dict) -> Any:
     model.prototypes_ = None if protos is None else np.asarray(protos, dtype=float)
     model.init_ = str(doc["init"])
     model.temperature_ = float(doc["temperature"])
+    # Format 1 had no correction learnt from confirmed tiers.
+    coef, intercept = doc.get("coef"), doc.get("intercept")
+    model.coef_ = None if coef is None else np.asarray(coef, dtype=float).reshape(-1, len(TIERS))
+    model.intercept_ = None if intercept is None else np.asarray(intercept, dtype=float)
+    model.n_labelled_ = int(doc.get("n_labelled", 0))
     model.n_iter_ = int(doc["n_iter"])
     model.inertia_ = float(doc["inertia"])
     model.persona_weights_ = np.asarray(doc["persona_weights"], dtype=float)
@@ -147,6 +155,7 @@ def _build(cls: type, doc: dict) -> Any:
         "weights": model.weights_.shape == (len(names),),
         "cluster_centers": model.cluster_centers_.shape == (len(TIERS), len(names)),
         "personas": len(model.personas_) == model.persona_centers_.shape[0],
+        "coef": model.coef_ is None or model.coef_.shape == (2 * len(names), len(TIERS)),
     }
     bad = [k for k, ok in shapes.items() if not ok]
     if bad:

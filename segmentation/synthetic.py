@@ -222,3 +222,199 @@ def _encode_multiple(
     for i, code in enumerate(codes):
         columns[f"{qid}={code}"] = ticked[:, i].astype(float)
     columns[f"{qid}:missing"] = missing.astype(float)
+
+
+# -- a harder population -------------------------------------------------------
+#
+# Written from how registrants *answer*, not from the tier prototypes: the
+# tiers overlap, the timing answers drift from the specification's wording
+# (people about to move often say "1-3 years", those for whom Shimane is one
+# option often name Shimane), and some tiers show mostly in answers the
+# prototypes never mention (concerns, event interest, work style).
+
+#: Base answer shares per tier of the harder generator (before the drift).
+_HARD_SHARES: dict[str, dict[str, list[float]]] = {
+    "move_timing": {  # asap, within_1y, 1_3y, 3y_plus, undecided
+        "move_now": [0.2, 0.68, 0.1, 0.0, 0.02],
+        "few_years": [0.0, 0.07, 0.7, 0.2, 0.03],
+        "region_undecided": [0.08, 0.3, 0.37, 0.1, 0.15],
+        "one_option": [0.0, 0.02, 0.08, 0.25, 0.65],
+    },
+    "job_change_timing": {  # within_3m, within_1y, 1_3y, no_plan
+        "move_now": [0.35, 0.55, 0.08, 0.02],
+        "few_years": [0.02, 0.2, 0.66, 0.12],
+        "region_undecided": [0.2, 0.4, 0.3, 0.1],
+        "one_option": [0.0, 0.05, 0.2, 0.75],
+    },
+    "destination": {  # shimane, shimane_or_nearby, region_undecided, not_sure
+        "move_now": [0.45, 0.53, 0.0, 0.02],
+        "few_years": [0.35, 0.6, 0.02, 0.03],
+        "region_undecided": [0.0, 0.06, 0.88, 0.06],
+        "one_option": [0.07, 0.3, 0.03, 0.6],
+    },
+    "work_style": {  # onsite, hybrid, remote
+        "move_now": [0.45, 0.45, 0.1],
+        "few_years": [0.3, 0.45, 0.25],
+        "region_undecided": [0.15, 0.4, 0.45],
+        "one_option": [0.15, 0.3, 0.55],
+    },
+}
+_HARD_U_TURN = {"move_now": 0.55, "few_years": 0.5, "region_undecided": 0.15, "one_option": 0.35}
+_HARD_CONSULTATIONS = {
+    "move_now": 1.6,
+    "few_years": 0.5,
+    "region_undecided": 0.7,
+    "one_option": 0.15,
+}
+_HARD_EVENTS = {"move_now": 1.3, "few_years": 0.8, "region_undecided": 0.7, "one_option": 0.25}
+_HARD_DAYS = {"move_now": 60.0, "few_years": 150.0, "region_undecided": 130.0, "one_option": 260.0}
+#: Extra tick probability of some multiple-choice answers, per tier.
+_HARD_TICKS: dict[str, dict[str, dict[str, float]]] = {
+    "concerns": {
+        "move_now": {"housing": 0.35, "partner_job": 0.3, "children_school": 0.15},
+        "few_years": {"career": 0.15, "salary": 0.1},
+        "region_undecided": {"available_jobs": 0.4, "transport": 0.25},
+        "one_option": {"salary": 0.3, "career": 0.35},
+    },
+    "event_interest": {
+        "move_now": {"company_visit": 0.45, "job_fair": 0.3},
+        "few_years": {"study_session": 0.15, "meetup": 0.1},
+        "region_undecided": {"online_consultation": 0.25},
+        "one_option": {},
+    },
+}
+
+
+def make_hard_registrants(
+    n_samples: int = 1000,
+    *,
+    noise: float = 0.1,
+    core_missing: float = 0.25,
+    drift: float = 0.5,
+    random_state: int | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Generate a harder population: overlapping tiers, noise, gaps and drift.
+
+    Unlike :func:`make_registrants` the answer shares are not a restatement of
+    the tier definitions: tiers overlap, a share ``noise`` of registrants
+    answer the core questions (timing, destination, job change) at random
+    whatever their tier, ``core_missing`` of them leave at least one core
+    question unanswered, and every call draws its own distortion of the
+    shares (``drift``), so two seeds are two differently-worded populations.
+    For tests and benchmarks only.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of registrants.
+    noise : float, default=0.1
+        Share of registrants whose core answers ignore their tier.
+    core_missing : float, default=0.25
+        Share of registrants with at least one core answer missing.
+    drift : float, default=0.5
+        Standard deviation of a random (seeded) log-scale tilt of every
+        tier's answer shares; 0 keeps the base shares.
+    random_state : int, optional
+        Seed; the same seed and settings give the same frame.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        The same columns as :func:`make_registrants`.
+    y : pandas.Series of str
+        The true tier of every row.
+
+    Examples
+    --------
+    >>> X, y = make_hard_registrants(300, random_state=0)
+    >>> round(float(X[["move_timing:missing", "destination:missing",
+    ...     "job_change_timing:missing"]].max(axis=1).mean()), 1)
+    0.2
+    """
+    for name, value in (("noise", noise), ("core_missing", core_missing), ("drift", drift / 3)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be within [0, 1], got {value!r}")
+    rng = np.random.default_rng(random_state)
+    n = int(n_samples)
+    tier_p = rng.dirichlet(np.array([TIER_SHARES[t] for t in TIERS]) * 40)
+    tiers = rng.choice(np.array(TIERS), size=n, p=tier_p)
+    against = rng.random(n) < noise
+    answers: dict[str, np.ndarray] = {}
+    for qid, by_tier in _HARD_SHARES.items():
+        n_codes = len(QUESTIONS[qid])
+        chosen = np.empty(n, dtype=int)
+        for tier in TIERS:
+            rows = tiers == tier
+            p = np.asarray(by_tier[tier], dtype=float)
+            p = p * np.exp(drift * rng.standard_normal(n_codes))  # a seeded tilt
+            chosen[rows] = rng.choice(n_codes, size=int(rows.sum()), p=p / p.sum())
+        if qid in _SHARES:  # a core question: some answer against their tier
+            chosen = np.where(against, rng.integers(0, n_codes, size=n), chosen)
+        answers[qid] = chosen
+    gaps = rng.random(n) < core_missing
+    core = ("move_timing", "destination", "job_change_timing")
+    first = rng.choice(len(core), size=n, p=[0.4, 0.35, 0.25])
+    second = rng.random(n) < 0.3  # some skip two core questions
+    for j, qid in enumerate(core):
+        lost = gaps & ((first == j) | (second & (first != j) & (rng.random(n) < 0.5)))
+        answers[qid] = np.where(lost, -1, answers[qid])
+
+    u_turn = rng.random(n) < np.vectorize(_HARD_U_TURN.get)(tiers)
+    unknown_origin = rng.random(n) < 0.08
+    answers["shimane_connection"] = np.where(
+        u_turn,
+        rng.choice([0, 1, 2], size=n, p=[0.6, 0.3, 0.1]),
+        rng.choice([1, 2, 3], size=n, p=[0.15, 0.25, 0.6]),
+    )
+    answers["age_band"] = rng.choice(7, size=n, p=[0.08, 0.2, 0.24, 0.2, 0.13, 0.09, 0.06])
+    answers["household"] = rng.choice(5, size=n, p=[0.4, 0.2, 0.25, 0.1, 0.05])
+    for qid in ("shimane_connection", "age_band", "work_style", "household"):
+        answers[qid] = np.where(rng.random(n) < 0.08, -1, answers[qid])
+
+    columns: dict[str, np.ndarray] = {}
+    for qid, codes in QUESTIONS.items():
+        if qid in MULTIPLE:
+            _encode_hard_multiple(columns, rng, qid, tiers)
+        else:
+            _encode_single(columns, qid, codes, answers[qid])
+    experience = rng.gamma(3.0, 3.0, size=n).round()
+    experience_missing = rng.random(n) < 0.08
+    columns["experience_years"] = np.where(experience_missing, np.nan, experience)
+    columns["experience_years:missing"] = experience_missing.astype(float)
+    columns["origin=u_turn"] = (u_turn & ~unknown_origin).astype(float)
+    columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
+    columns["origin=unknown"] = unknown_origin.astype(float)
+    lookup = np.vectorize
+    columns["engagement:consultations"] = rng.poisson(lookup(_HARD_CONSULTATIONS.get)(tiers))
+    columns["engagement:events_attended"] = rng.poisson(lookup(_HARD_EVENTS.get)(tiers))
+    days = rng.exponential(lookup(_HARD_DAYS.get)(tiers)).round(1)
+    columns["engagement:days_since_response"] = np.where(rng.random(n) < 0.1, np.nan, days)
+    X = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
+    return X, pd.Series(tiers.astype(object), name="tier")
+
+
+def core_missing_mask(X: pd.DataFrame) -> np.ndarray:
+    """Rows with at least one core answer (timing, destination, job change) unanswered."""
+    cols = [f"{q}:missing" for q in ("move_timing", "destination", "job_change_timing")]
+    present = [c for c in cols if c in X.columns]
+    return (X[present].to_numpy(dtype=float) >= 0.5).any(axis=1)
+
+
+def _encode_hard_multiple(
+    columns: dict[str, np.ndarray], rng: np.random.Generator, qid: str, tiers: np.ndarray
+) -> None:
+    codes = QUESTIONS[qid]
+    n = tiers.size
+    p = {"skills": _SKILL_P, "concerns": _CONCERN_P, "event_interest": _EVENT_P}[qid]
+    p = np.tile(p, (n, 1))
+    for tier, extra in _HARD_TICKS.get(qid, {}).items():
+        for code, bump in extra.items():
+            p[tiers == tier, codes.index(code)] += bump
+    ticked = rng.random((n, len(codes))) < np.minimum(p, 0.95)
+    if "none" in codes:
+        ticked[:, codes.index("none")] = ~ticked.any(axis=1)
+    missing = rng.random(n) < 0.08
+    ticked[missing] = False
+    for i, code in enumerate(codes):
+        columns[f"{qid}={code}"] = ticked[:, i].astype(float)
+    columns[f"{qid}:missing"] = missing.astype(float)

@@ -69,6 +69,8 @@ def check_params(est) -> None:
         raise ValueError("n_personas_per_tier must be a positive integer")
     if not isinstance(est.anchor_weight, numbers.Real) or not est.anchor_weight >= 0:
         raise ValueError("anchor_weight must be a non-negative number")
+    if not isinstance(est.prior_strength, numbers.Real) or not est.prior_strength >= 0:
+        raise ValueError("prior_strength must be a non-negative number")
     if est.seeding not in ("constrained", "seeded"):
         raise ValueError(f"seeding must be 'constrained' or 'seeded', got {est.seeding!r}")
     if not isinstance(est.max_iter, numbers.Integral) or est.max_iter < 1:
