@@ -8,11 +8,12 @@ scikit-learn.
 from __future__ import annotations
 
 from .baseline import RuleBaseline, rule_tiers
-from .estimator import ReadinessSegmenter, tier_indices
+from .estimator import ReadinessSegmenter
 from .explain import Reason
 from .features import TIER_LABELS_JA, TIERS
 from .persistence import FORMAT_VERSION, MODEL_VERSION, ModelFormatError
 from .personas import Persona, Trait
+from .validation import tier_indices
 
 __version__ = "0.1.0"
 

@@ -25,12 +25,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._typing import BoolArray, Features, ObjectArray, TiersLike
 from .features import TIERS
 
 
 def rule_tiers(
-    X, feature_names: Sequence[str] | None = None, default: str | None = "one_option"
-) -> np.ndarray:
+    X: Features, feature_names: Sequence[str] | None = None, default: str | None = "one_option"
+) -> ObjectArray:
     """Apply the rule to every row.
 
     Parameters
@@ -69,7 +70,7 @@ def rule_tiers(
         raise ValueError(f"X has shape {values.shape} but {len(names)} feature names")
     index = {n: i for i, n in enumerate(names)}
 
-    def chosen(qid: str, *codes: str) -> np.ndarray:
+    def chosen(qid: str, *codes: str) -> BoolArray:
         hit = np.zeros(values.shape[0], dtype=bool)
         for code in codes:
             j = index.get(f"{qid}={code}")
@@ -95,7 +96,8 @@ def rule_tiers(
     return out
 
 
-class RuleBaseline(ClassifierMixin, BaseEstimator):
+# scikit-learn ships no type information, so mypy sees its base classes as Any.
+class RuleBaseline(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """The rule of :func:`rule_tiers` as an estimator, to compare with the model.
 
     ``fit`` learns nothing; it records the feature names so ``predict`` can
@@ -123,7 +125,9 @@ class RuleBaseline(ClassifierMixin, BaseEstimator):
     def __init__(self, *, default: str | None = "one_option") -> None:
         self.default = default
 
-    def fit(self, X, y=None, feature_names: Sequence[str] | None = None) -> RuleBaseline:
+    def fit(
+        self, X: Features, y: TiersLike = None, feature_names: Sequence[str] | None = None
+    ) -> RuleBaseline:
         """Record the feature names; ``y`` is ignored."""
         if isinstance(X, pd.DataFrame):
             feature_names = [str(c) for c in X.columns]
@@ -133,7 +137,7 @@ class RuleBaseline(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(TIERS, dtype=object)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Features) -> ObjectArray:
         """Return the rule's tier (or ``default``) per row."""
         check_is_fitted(self)
         names = None if isinstance(X, pd.DataFrame) else self.feature_names_

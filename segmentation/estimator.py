@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import Tags, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import persistence
+from ._typing import BoolArray, Features, FloatArray, IntArray, ObjectArray, TiersLike
 from .explain import Reason, explain_rows
 from .features import TIERS, FeatureLayout, prototypes
 from .kmeans import (
@@ -21,7 +25,7 @@ from .kmeans import (
     sq_distances,
 )
 from .labelled import correction, fit_correction, prior_logits
-from .personas import find_personas, persona_weights
+from .personas import Persona, find_personas, persona_weights
 from .validation import check_params, tier_indices
 
 CLIP = 5.0
@@ -30,7 +34,8 @@ CLIP = 5.0
 _TIER_INDEX = {t: i for i, t in enumerate(TIERS)}
 
 
-class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
+# scikit-learn ships no type information, so mypy sees its base classes as Any.
+class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Place registrants in the four readiness tiers and find personas inside them.
 
     A semi-supervised k-means with exactly four clusters, one per tier, so a
@@ -136,6 +141,29 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
     (1, 4)
     """
 
+    # Fitted attributes, set by ``fit`` or ``from_json`` (annotations only: an
+    # unfitted instance has none of them, as scikit-learn's checks expect).
+    classes_: ObjectArray
+    feature_names_: ObjectArray
+    feature_names_in_: ObjectArray
+    n_features_in_: int
+    statistics_: FloatArray
+    scale_: FloatArray
+    weights_: FloatArray
+    cluster_centers_: FloatArray
+    prototypes_: FloatArray | None
+    init_: str
+    temperature_: float
+    coef_: FloatArray | None
+    intercept_: FloatArray | None
+    n_labelled_: int
+    labels_: ObjectArray
+    n_iter_: int
+    inertia_: float
+    personas_: list[Persona]
+    persona_centers_: FloatArray
+    persona_weights_: FloatArray
+
     def __init__(
         self,
         *,
@@ -157,14 +185,16 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # NaN marks an unanswered question
         return tags
 
     # -- fitting --------------------------------------------------------------
 
-    def fit(self, X, y=None, feature_names: Sequence[str] | None = None) -> ReadinessSegmenter:
+    def fit(
+        self, X: Features, y: TiersLike = None, feature_names: Sequence[str] | None = None
+    ) -> ReadinessSegmenter:
         """Fit the tier centres, the confidence temperature and the personas.
 
         Parameters
@@ -249,25 +279,25 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         )
         return self
 
-    def _validate_fit_input(self, X, feature_names: Sequence[str] | None) -> np.ndarray:
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+    def _validate_fit_input(self, X: Features, feature_names: Sequence[str] | None) -> FloatArray:
+        values: FloatArray = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
         if hasattr(self, "feature_names_in_"):
             names = list(self.feature_names_in_)
             if feature_names is not None and list(feature_names) != names:
                 raise ValueError("feature_names differ from the DataFrame's columns")
         elif feature_names is not None:
             names = [str(n) for n in feature_names]
-            if len(names) != X.shape[1]:
-                raise ValueError(f"{len(names)} feature_names given for {X.shape[1]} columns")
+            if len(names) != values.shape[1]:
+                raise ValueError(f"{len(names)} feature_names given for {values.shape[1]} columns")
         else:
-            names = [f"x{i}" for i in range(X.shape[1])]
+            names = [f"x{i}" for i in range(values.shape[1])]
         self.feature_names_ = np.asarray(names, dtype=object)
-        return X
+        return values
 
     # -- the scaled space -----------------------------------------------------
 
     @staticmethod
-    def _observed(X: np.ndarray, layout: FeatureLayout) -> np.ndarray:
+    def _observed(X: FloatArray, layout: FeatureLayout) -> BoolArray:
         """Entries that carry an answer.
 
         NaN entries and every indicator/ordinal column of a question whose
@@ -278,41 +308,49 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         for missing_col, cols in layout.answer_groups():
             unanswered = X[:, missing_col] >= 0.5
             if unanswered.any():
-                mask[np.ix_(unanswered, cols)] = False
+                # np.ix_'s stub wants every index of one kind (a bool mask and a
+                # list of ints match no overload); ix_ makes arrays of them anyway.
+                mask[np.ix_(unanswered, np.asarray(cols))] = False
         return mask
 
-    def _scaled(self, imputed: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return np.clip((imputed - self.statistics_) / self.scale_, -CLIP, CLIP) * weights
+    def _scaled(self, imputed: FloatArray, weights: FloatArray) -> FloatArray:
+        clipped: FloatArray = np.clip((imputed - self.statistics_) / self.scale_, -CLIP, CLIP)
+        return clipped * weights
 
-    def _logits(self, Zm: np.ndarray, m: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    def _logits(self, Zm: FloatArray, m: FloatArray, d2: FloatArray) -> FloatArray:
         """Tier logits: the k-means ones plus the correction learnt from labels."""
         logits = prior_logits(d2, self.temperature_)
-        if getattr(self, "coef_", None) is not None:
-            logits = logits + correction(Zm, m, self.coef_, self.intercept_)
+        coef = getattr(self, "coef_", None)
+        if coef is not None:
+            # fit and from_json set coef_ and intercept_ together (both or neither).
+            intercept = cast(FloatArray, self.intercept_)
+            logits = logits + correction(Zm, m, coef, intercept)
         return logits
 
-    def _scores(self, Z: np.ndarray, mask: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    def _scores(self, Z: FloatArray, mask: BoolArray, d2: FloatArray) -> FloatArray:
         """Higher is likelier: ``-d2`` without labels (today's model exactly), else logits."""
         if getattr(self, "coef_", None) is None:
             return -d2
         return self._logits(np.where(mask, Z, 0.0), mask.astype(float), d2)
 
-    def _proba(self, Z: np.ndarray, mask: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    def _proba(self, Z: FloatArray, mask: BoolArray, d2: FloatArray) -> FloatArray:
         if getattr(self, "coef_", None) is None:
             return softmax_neg(d2, self.temperature_)
         return softmax_neg(-self._scores(Z, mask, d2), 1.0)
 
-    def _space(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _space(self, X: Features) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray]:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan")
-        imputed = np.where(np.isnan(X), self.statistics_, X)
+        values: FloatArray = validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        imputed = np.where(np.isnan(values), self.statistics_, values)
         Z = self._scaled(imputed, self.weights_)
-        mask = self._observed(X, FeatureLayout.from_names(list(self.feature_names_)))
-        return X, Z, mask, sq_distances(Z, self.cluster_centers_, mask)
+        mask = self._observed(values, FeatureLayout.from_names(list(self.feature_names_)))
+        return values, Z, mask, sq_distances(Z, self.cluster_centers_, mask)
 
     # -- prediction -----------------------------------------------------------
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Features) -> ObjectArray:
         """Return the tier code of every row.
 
         Parameters
@@ -324,11 +362,14 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         numpy.ndarray of str
         """
         _, Z, mask, d2 = self._space(X)
+        best: IntArray
         if getattr(self, "coef_", None) is None:
-            return self.classes_[d2.argmin(axis=1)]
-        return self.classes_[self._scores(Z, mask, d2).argmax(axis=1)]
+            best = d2.argmin(axis=1)
+        else:
+            best = self._scores(Z, mask, d2).argmax(axis=1)
+        return self.classes_[best]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Features) -> FloatArray:
         """Return the confidence in each tier (columns follow ``classes_``).
 
         A softmax over the negative squared distances divided by
@@ -341,7 +382,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         _, Z, mask, d2 = self._space(X)
         return self._proba(Z, mask, d2)
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: Features) -> FloatArray:
         """Return the distance of every row to every tier centre.
 
         Returns
@@ -351,16 +392,16 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         _, _, _, d2 = self._space(X)
         return np.sqrt(d2)
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> ObjectArray:
         """Names of the :meth:`transform` columns, ``distance:<tier>``."""
         check_is_fitted(self)
         return np.array([f"distance:{t}" for t in self.classes_], dtype=object)
 
-    def persona_of(self, X) -> np.ndarray:
+    def persona_of(self, X: Features) -> ObjectArray:
         """Return the persona id of every row (``None`` if its tier has none)."""
         return self.assign(X)["persona"].to_numpy(dtype=object)
 
-    def assign(self, X) -> pd.DataFrame:
+    def assign(self, X: Features) -> pd.DataFrame:
         """Return tier, confidence, runner-up tier and persona of every row.
 
         Returns
@@ -394,7 +435,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         )
 
     def explain(
-        self, X, feature_labels: Mapping[str, str] | None = None, top: int = 3
+        self, X: Features, feature_labels: Mapping[str, str] | None = None, top: int = 3
     ) -> list[list[Reason]]:
         """Name, per row, the answers that most decided its tier.
 
@@ -456,13 +497,13 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         return persistence.loads(cls, text)
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_json` to ``path`` (UTF-8)."""
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(self.to_json())
 
     @classmethod
-    def load(cls, path) -> ReadinessSegmenter:
+    def load(cls, path: str | os.PathLike[str]) -> ReadinessSegmenter:
         """Read a model written by :meth:`save`."""
         with open(path, encoding="utf-8") as fh:
             return cls.from_json(fh.read())

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
+from ._typing import BoolArray, Features, FloatArray, TiersLike
 from .baseline import rule_tiers
 from .estimator import ReadinessSegmenter
 from .features import CORE_QUESTIONS, TIERS
@@ -43,7 +44,7 @@ CONFIDENCE_BANDS: tuple[tuple[float, float], ...] = (
 REFIT_PARAMS: dict[str, Any] = {"n_personas_per_tier": 1}
 
 
-def core_missing_rows(X, feature_names: Sequence[str] | None = None) -> np.ndarray:
+def core_missing_rows(X: Features, feature_names: Sequence[str] | None = None) -> BoolArray:
     """Rows where at least one core question (timing, destination, job change) is unanswered.
 
     Read from the ``<qid>:missing`` columns, or a NaN ``<qid>:ord`` when the
@@ -60,7 +61,7 @@ def core_missing_rows(X, feature_names: Sequence[str] | None = None) -> np.ndarr
     return out
 
 
-def _matrix(X, feature_names: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+def _matrix(X: Features, feature_names: Sequence[str] | None) -> tuple[FloatArray, list[str]]:
     if isinstance(X, pd.DataFrame):
         return X.to_numpy(dtype=float), [str(c) for c in X.columns]
     values = np.asarray(X, dtype=float)
@@ -127,8 +128,8 @@ def reliability(confidence: np.ndarray, correct: np.ndarray) -> list[dict[str, A
 
 
 def evaluate(
-    X,
-    y,
+    X: Features,
+    y: TiersLike,
     feature_names: Sequence[str] | None = None,
     core_missing: np.ndarray | None = None,
     *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class _Question:
 
 
 def _questions(layout: FeatureLayout) -> list[_Question]:
-    order: dict[str, dict] = {}
+    order: dict[str, dict[str, Any]] = {}
     for j, (qid, kind) in enumerate(zip(layout.qids, layout.kinds, strict=True)):
         q = order.setdefault(qid, {"onehots": [], "missing": None, "value": None})
         if kind == "onehot":

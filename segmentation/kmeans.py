@@ -13,13 +13,16 @@ the centre (a maximum-a-posteriori k-means with a Gaussian prior on centroids).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import kmeans_plusplus
 
+from ._typing import BoolArray, FloatArray, IntArray
 
-def sq_distances(Z: np.ndarray, centers: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+
+def sq_distances(Z: FloatArray, centers: FloatArray, mask: BoolArray | None = None) -> FloatArray:
     """Squared Euclidean distances of every row of ``Z`` to every centre.
 
     Parameters
@@ -42,22 +45,24 @@ def sq_distances(Z: np.ndarray, centers: np.ndarray, mask: np.ndarray | None = N
     return _sq_distances(np.where(mask, Z, 0.0), mask.astype(float), centers)
 
 
-def _sq_distances(Zm: np.ndarray, m: np.ndarray | None, centers: np.ndarray) -> np.ndarray:
+def _sq_distances(Zm: FloatArray, m: FloatArray | None, centers: FloatArray) -> FloatArray:
     # Zm has zeros where unobserved and m is the float mask, prepared once per fit.
-    zz = (Zm * Zm).sum(axis=1)[:, None]
-    cc = (centers * centers).sum(axis=1)[None, :] if m is None else m @ (centers * centers).T
+    zz: FloatArray = (Zm * Zm).sum(axis=1)[:, None]
+    cc: FloatArray = (
+        (centers * centers).sum(axis=1)[None, :] if m is None else m @ (centers * centers).T
+    )
     # Cancellation can leave tiny negatives.
     return np.maximum(zz - 2.0 * (Zm @ centers.T) + cc, 0.0)
 
 
 def initial_centers(
-    Z: np.ndarray,
-    mask: np.ndarray,
-    seeds: np.ndarray,
-    prototypes: np.ndarray | None,
+    Z: FloatArray,
+    mask: BoolArray,
+    seeds: IntArray,
+    prototypes: FloatArray | None,
     rng: np.random.RandomState,
     n_clusters: int = 4,
-) -> tuple[np.ndarray, str]:
+) -> tuple[FloatArray, str]:
     """Start each centre at its seeds' mean, else its prototype, else k-means++.
 
     Returns
@@ -97,20 +102,20 @@ def initial_centers(
 class KMeansResult:
     """Outcome of :func:`anchored_kmeans`."""
 
-    centers: np.ndarray
-    labels: np.ndarray
+    centers: FloatArray
+    labels: IntArray
     inertia: float
     n_iter: int
 
 
 def anchored_kmeans(
-    Z: np.ndarray,
-    init: np.ndarray,
+    Z: FloatArray,
+    init: FloatArray,
     *,
-    mask: np.ndarray,
-    seeds: np.ndarray,
+    mask: BoolArray,
+    seeds: IntArray,
     constrained: bool,
-    anchors: np.ndarray | None,
+    anchors: FloatArray | None,
     anchor_mass: float,
     max_iter: int,
     tol: float,
@@ -173,14 +178,16 @@ def anchored_kmeans(
     return KMeansResult(centers=centers, labels=labels, inertia=inertia, n_iter=n_iter)
 
 
-def softmax_neg(d2: np.ndarray, temperature: float) -> np.ndarray:
+def softmax_neg(d2: FloatArray, temperature: float) -> FloatArray:
     """Row-wise softmax of ``-d2 / temperature``."""
-    logits = -(d2 - d2.min(axis=1, keepdims=True)) / temperature
+    row_min: FloatArray = d2.min(axis=1, keepdims=True)
+    logits = -(d2 - row_min) / temperature
     p = np.exp(logits)
-    return p / p.sum(axis=1, keepdims=True)
+    total: FloatArray = p.sum(axis=1, keepdims=True)
+    return p / total
 
 
-def _golden_min(f, lo: float, hi: float, iters: int = 60) -> float:
+def _golden_min(f: Callable[[float], float], lo: float, hi: float, iters: int = 60) -> float:
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     a, b = lo, hi
     c, d = b - ratio * (b - a), a + ratio * (b - a)
@@ -198,13 +205,13 @@ def _golden_min(f, lo: float, hi: float, iters: int = 60) -> float:
 
 
 def fit_temperature(
-    d2: np.ndarray,
-    seeds: np.ndarray,
-    Z: np.ndarray,
-    mask: np.ndarray,
-    centers: np.ndarray,
-    labels: np.ndarray,
-    groups: np.ndarray,
+    d2: FloatArray,
+    seeds: IntArray,
+    Z: FloatArray,
+    mask: BoolArray,
+    centers: FloatArray,
+    labels: IntArray,
+    groups: IntArray,
 ) -> float:
     """Choose the softmax temperature of ``predict_proba``.
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from ._typing import FloatArray, IntArray
+
 INTERCEPT_PENALTY = 1.0
 """Penalty on the per-tier intercepts relative to ``prior_strength``.
 
@@ -35,14 +37,15 @@ they act on), so their base rates are held to the prior as firmly as the rest.
 MAX_ITER = 300
 
 
-def prior_logits(d2: np.ndarray, temperature: float) -> np.ndarray:
+def prior_logits(d2: FloatArray, temperature: float) -> FloatArray:
     """The prototype model's logits, shifted so each row's best is 0."""
-    return -(d2 - d2.min(axis=1, keepdims=True)) / temperature
+    row_min: FloatArray = d2.min(axis=1, keepdims=True)
+    return -(d2 - row_min) / temperature
 
 
 def correction(
-    Zm: np.ndarray, m: np.ndarray, coef: np.ndarray, intercept: np.ndarray
-) -> np.ndarray:
+    Zm: FloatArray, m: FloatArray, coef: FloatArray, intercept: FloatArray
+) -> FloatArray:
     """The labels' correction of the logits, ``Zm @ A + m @ B + b``.
 
     ``coef`` stacks ``A`` over ``B`` (shape ``(2 * n_features, n_tiers)``);
@@ -53,13 +56,13 @@ def correction(
 
 
 def fit_correction(
-    Zm: np.ndarray,
-    m: np.ndarray,
-    prior: np.ndarray,
-    labels: np.ndarray,
+    Zm: FloatArray,
+    m: FloatArray,
+    prior: FloatArray,
+    labels: IntArray,
     prior_strength: float,
     n_classes: int = 4,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray]:
     """Fit ``(coef, intercept)`` on the confirmed rows only.
 
     Parameters
@@ -86,7 +89,7 @@ def fit_correction(
     size = 2 * p * n_classes
     lam = max(float(prior_strength), 1e-8)
 
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+    def loss(w: FloatArray) -> tuple[float, FloatArray]:
         W = w[:size].reshape(2 * p, n_classes)
         b = w[size:]
         L = prior + F @ W + b

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.metrics import (
     accuracy_score,
     adjusted_rand_score,
@@ -13,18 +15,19 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
+from ._typing import BoolArray, Features, ObjectArray, TiersLike
 from .features import TIERS
 
 SILHOUETTE_SAMPLE = 5_000
 """Rows used for the silhouette; it is quadratic in the sample size."""
 
 
-def _as_labels(values) -> np.ndarray:
+def _as_labels(values: TiersLike) -> ObjectArray:
     out = pd.Series(np.asarray(values, dtype=object).ravel(), dtype=object)
     return out.where(out.notna() & (out != ""), None).to_numpy(dtype=object)
 
 
-def agreement(y_true, y_pred, tiers: Sequence[str] = TIERS) -> dict:
+def agreement(y_true: TiersLike, y_pred: TiersLike, tiers: Sequence[str] = TIERS) -> dict[str, Any]:
     """Accuracy and Cohen's kappa, overall and per tier.
 
     Rows whose true tier is unknown (``None``, NaN, ``""``) are left out; a
@@ -56,8 +59,8 @@ def agreement(y_true, y_pred, tiers: Sequence[str] = TIERS) -> dict:
     true = true[known].astype(str)
     pred = np.array(["<none>" if p is None else str(p) for p in pred[known]], dtype=object)
     pred = pred.astype(str)
-    result: dict = {"n": int(true.size), "accuracy": float("nan"), "kappa": float("nan")}
-    per_tier: dict[str, dict] = {}
+    result: dict[str, Any] = {"n": int(true.size), "accuracy": float("nan"), "kappa": float("nan")}
+    per_tier: dict[str, dict[str, float]] = {}
     if true.size:
         result["accuracy"] = float(accuracy_score(true, pred))
         result["kappa"] = _kappa(true, pred)
@@ -72,7 +75,7 @@ def agreement(y_true, y_pred, tiers: Sequence[str] = TIERS) -> dict:
     return result
 
 
-def _kappa(a: np.ndarray, b: np.ndarray) -> float:
+def _kappa(a: ObjectArray | BoolArray, b: ObjectArray | BoolArray) -> float:
     # Kappa is undefined (0/0) when both raters use a single label; report
     # perfect agreement then rather than let sklearn warn and return NaN.
     if np.unique(np.concatenate([a, b])).size < 2:
@@ -80,13 +83,17 @@ def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     return float(cohen_kappa_score(a, b))
 
 
-def adjusted_rand(labels_a, labels_b) -> float:
+def adjusted_rand(labels_a: ArrayLike, labels_b: ArrayLike) -> float:
     """Adjusted Rand index between two labelings (1 = same partition)."""
     return float(adjusted_rand_score(np.asarray(labels_a).ravel(), np.asarray(labels_b).ravel()))
 
 
 def silhouette(
-    X, labels, *, sample_size: int = SILHOUETTE_SAMPLE, random_state: int | None = 0
+    X: Features,
+    labels: ArrayLike,
+    *,
+    sample_size: int = SILHOUETTE_SAMPLE,
+    random_state: int | None = 0,
 ) -> float:
     """Silhouette of ``labels`` on a random sample of at most ``sample_size`` rows.
 

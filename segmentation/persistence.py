@@ -11,12 +11,16 @@ saved: it describes the training data, not the model.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._typing import FloatArray
 from .features import TIERS
 from .personas import Persona, Trait
+
+if TYPE_CHECKING:
+    from .estimator import ReadinessSegmenter
 
 FORMAT = "itworks.segmentation/readiness-segmenter"
 FORMAT_VERSION = 2
@@ -30,11 +34,11 @@ class ModelFormatError(ValueError):
     """The text is not a segmenter this version of the package can read."""
 
 
-def _array(value: np.ndarray | None) -> list | None:
+def _array(value: FloatArray | None) -> list[Any] | None:
     return None if value is None else np.asarray(value, dtype=float).tolist()
 
 
-def dumps(model: Any) -> str:
+def dumps(model: ReadinessSegmenter) -> str:
     """Serialise a fitted :class:`~segmentation.ReadinessSegmenter`."""
     params = model.get_params(deep=False)
     if isinstance(params["random_state"], np.random.RandomState):
@@ -83,7 +87,7 @@ def _plain(value: object) -> object:
     raise TypeError(f"cannot save a {type(value).__name__} in a segmenter document")
 
 
-def loads(cls: type, text: str) -> Any:
+def loads(cls: type[ReadinessSegmenter], text: str) -> ReadinessSegmenter:
     """Rebuild a segmenter from :func:`dumps` output.
 
     Raises
@@ -110,7 +114,7 @@ def loads(cls: type, text: str) -> Any:
         raise ModelFormatError(f"saved segmenter is incomplete or corrupt: {exc!r}") from exc
 
 
-def _build(cls: type, doc: dict) -> Any:
+def _build(cls: type[ReadinessSegmenter], doc: dict[str, Any]) -> ReadinessSegmenter:
     if list(doc["classes"]) != list(TIERS):
         raise ValueError(f"classes {doc['classes']} differ from {list(TIERS)}")
     model = cls(**doc["params"])

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from . import text
+from ._typing import FloatArray
 from .features import CORE_QUESTIONS, TIERS, FeatureLayout
 
 MAX_PERSONA_SAMPLES = 10_000
@@ -189,7 +190,7 @@ def find_personas(
     return personas, (np.vstack(centers) if centers else np.empty((0, n)))
 
 
-def _distinct_rows(A: np.ndarray, limit: int) -> int:
+def _distinct_rows(A: FloatArray, limit: int) -> int:
     """Count distinct rows of ``A``, stopping at ``limit`` (cheaper than a sort)."""
     reps = A[:1]
     while reps.shape[0] < limit:
@@ -198,7 +199,8 @@ def _distinct_rows(A: np.ndarray, limit: int) -> int:
         if new.size == 0:
             break
         reps = np.vstack([reps, A[new[0]]])
-    return reps.shape[0]
+    count: int = reps.shape[0]
+    return count
 
 
 def traits(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._typing import BoolArray, FloatArray
 from .features import ORDINAL_SCALES, TIERS
 
 #: Share of each tier in the generated population.
@@ -167,9 +168,13 @@ def make_registrants(
     columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
     columns["origin=unknown"] = unknown_origin.astype(float)
     lookup = np.vectorize
-    columns["engagement:consultations"] = rng.poisson(lookup(_CONSULTATIONS.get)(tiers))
-    columns["engagement:events_attended"] = rng.poisson(lookup(_EVENTS.get)(tiers))
-    days = rng.exponential(lookup(_DAYS.get)(tiers)).round(1)
+    # np.vectorize returns Any; the per-row rates are floats.
+    consultations: FloatArray = lookup(_CONSULTATIONS.get)(tiers)
+    events: FloatArray = lookup(_EVENTS.get)(tiers)
+    mean_days: FloatArray = lookup(_DAYS.get)(tiers)
+    columns["engagement:consultations"] = rng.poisson(consultations)
+    columns["engagement:events_attended"] = rng.poisson(events)
+    days = rng.exponential(mean_days).round(1)
     columns["engagement:days_since_response"] = np.where(rng.random(n) < 0.05, np.nan, days)
     X = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
     return X, pd.Series(tiers.astype(object), name="tier")
@@ -385,19 +390,26 @@ def make_hard_registrants(
     columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
     columns["origin=unknown"] = unknown_origin.astype(float)
     lookup = np.vectorize
-    columns["engagement:consultations"] = rng.poisson(lookup(_HARD_CONSULTATIONS.get)(tiers))
-    columns["engagement:events_attended"] = rng.poisson(lookup(_HARD_EVENTS.get)(tiers))
-    days = rng.exponential(lookup(_HARD_DAYS.get)(tiers)).round(1)
+    # np.vectorize returns Any; the per-row rates are floats.
+    consultations: FloatArray = lookup(_HARD_CONSULTATIONS.get)(tiers)
+    events: FloatArray = lookup(_HARD_EVENTS.get)(tiers)
+    mean_days: FloatArray = lookup(_HARD_DAYS.get)(tiers)
+    columns["engagement:consultations"] = rng.poisson(consultations)
+    columns["engagement:events_attended"] = rng.poisson(events)
+    days = rng.exponential(mean_days).round(1)
     columns["engagement:days_since_response"] = np.where(rng.random(n) < 0.1, np.nan, days)
     X = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
     return X, pd.Series(tiers.astype(object), name="tier")
 
 
-def core_missing_mask(X: pd.DataFrame) -> np.ndarray:
+def core_missing_mask(X: pd.DataFrame) -> BoolArray:
     """Rows with at least one core answer (timing, destination, job change) unanswered."""
     cols = [f"{q}:missing" for q in ("move_timing", "destination", "job_change_timing")]
     present = [c for c in cols if c in X.columns]
-    return (X[present].to_numpy(dtype=float) >= 0.5).any(axis=1)
+    # ndarray.any(axis=...) is stubbed as possibly a scalar; over axis 1 of a 2-D array
+    # it is one flag per row.
+    missing: BoolArray = np.any(X[present].to_numpy(dtype=float) >= 0.5, axis=1)
+    return missing
 
 
 def _encode_hard_multiple(

@@ -5,16 +5,21 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
+from ._typing import IntArray
 from .features import TIERS
+
+if TYPE_CHECKING:
+    from .estimator import ReadinessSegmenter
 
 _TIER_INDEX = {t: i for i, t in enumerate(TIERS)}
 
 
-def tier_indices(y: object, n_samples: int) -> np.ndarray:
+def tier_indices(y: object, n_samples: int) -> IntArray:
     """Turn a partial tier vector into cluster positions, -1 for unknown.
 
     Parameters
@@ -53,17 +58,20 @@ def tier_indices(y: object, n_samples: int) -> np.ndarray:
                 raise ValueError(f"unknown tier code {v!r} in y; expected one of {TIERS}")
             out[i] = _TIER_INDEX[v]
         elif isinstance(v, numbers.Real) and not isinstance(v, bool):
-            if math.isnan(v) or v == -1:
+            # typeshed's numbers.Real supports neither int() nor comparison with
+            # an int; PEP 484 spells a real number ``float`` (no runtime effect).
+            r = cast(float, v)
+            if math.isnan(r) or r == -1:
                 continue
-            if v != int(v) or not 0 <= v < len(TIERS):
-                raise ValueError(f"tier position {v!r} in y is outside 0..{len(TIERS) - 1}")
-            out[i] = int(v)
+            if r != int(r) or not 0 <= r < len(TIERS):
+                raise ValueError(f"tier position {r!r} in y is outside 0..{len(TIERS) - 1}")
+            out[i] = int(r)
         else:
             raise ValueError(f"y entries must be tier codes, got {type(v).__name__}")
     return out
 
 
-def check_params(est) -> None:
+def check_params(est: ReadinessSegmenter) -> None:
     """Raise ``ValueError`` for a constructor parameter out of range."""
     if not isinstance(est.n_personas_per_tier, numbers.Integral) or est.n_personas_per_tier < 1:
         raise ValueError("n_personas_per_tier must be a positive integer")
