@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -17,12 +18,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Refuses to start (``KeyConfigError``) when a key is missing, too widely
     readable, or does not match the database: it never makes a new key itself.
     """
+    # Flask is imported here, not at the top, so that the ground floor
+    # (itworks.crypto, itworks.services, ...) can be imported without it.
+    from flask import Flask
+
     from . import config, crypto, extensions
-    from .db import db, engine_options, tune_engine
+    from .database import engine_options, tune_engine
+    from .db import db
 
     instance = Path((test_config or {}).get("INSTANCE_PATH") or config.instance_path())
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
-    config.load(app, test_config)
+    app.config.from_mapping(config.load_settings(instance, test_config))
+    for key in config.SECRET_KEYS:
+        app.config.pop(key, None)
 
     keys_dir = instance / "keys"
     app.secret_key = crypto.load_session_secret(keys_dir)

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from charset_normalizer import from_bytes
 
+from itworks.i18n import N_
+
 from .fiscal import JST
 
 BOM = "\ufeff"
@@ -34,8 +36,7 @@ def decode(data: bytes) -> tuple[str, str]:
     match = from_bytes(data, cp_isolation=["cp932", "shift_jis", "euc_jp"]).best()
     if match is None:
         raise CsvFormatError(
-            "文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）"
-            " / Cannot tell the encoding: save as UTF-8 or Shift_JIS"
+            N_("文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）")
         )
     return str(match), match.encoding
 
@@ -63,9 +64,9 @@ def read_rows(
     try:
         header = next(reader)
     except StopIteration:
-        raise CsvFormatError("空のファイルです / The file is empty") from None
+        raise CsvFormatError(N_("空のファイルです")) from None
     except csv.Error as exc:
-        raise CsvFormatError(f"CSVとして読めません / Not readable as CSV ({exc})") from None
+        raise CsvFormatError(N_("CSVとして読めません（%(error)s）", error=exc)) from None
     columns = [lookup.get(normalize_header(h)) for h in header]
     rows: list[tuple[int, dict[str, str]]] = []
     try:
@@ -80,8 +81,7 @@ def read_rows(
             rows.append((reader.line_num, values))
     except csv.Error as exc:
         raise CsvFormatError(
-            f"{reader.line_num}行目をCSVとして読めません / Line {reader.line_num} is not valid CSV "
-            f"({exc})"
+            N_("%(line)s行目をCSVとして読めません（%(error)s）", line=reader.line_num, error=exc)
         ) from None
     return [c for c in columns if c], rows, encoding
 
@@ -100,17 +100,14 @@ def parse_datetime(value: str) -> datetime:
     """
     match = _DATE.match(unicodedata.normalize("NFKC", value).strip())
     if not match:
-        raise ValueError(
-            "日付は 2022-04-01 や 2022/4/1 10:30 の形で入力してください"
-            " / Use a date like 2022-04-01 or 2022/4/1 10:30"
-        )
+        raise ValueError(N_("日付は 2022-04-01 や 2022/4/1 10:30 の形で入力してください"))
     year, month, day, hour, minute, second, zone = match.groups()
     try:
         naive = datetime(
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
         )
     except ValueError:
-        raise ValueError("存在しない日付です / No such date") from None
+        raise ValueError(N_("存在しない日付です")) from None
     if zone is None:
         return naive.replace(tzinfo=JST)
     return datetime.fromisoformat(naive.isoformat() + (zone if zone != "Z" else "+00:00"))

@@ -26,6 +26,10 @@ def link_signer() -> LinkSigner:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/"):
+        # API clients say which language they read; no session, Japanese by default.
+        best = request.accept_languages.best_match(languages)
+        return best or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
     if chosen in languages:
         session["lang"] = chosen
@@ -47,6 +51,11 @@ def _security_headers(response):  # noqa: ANN001, ANN202
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.endpoint and request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    max_age = int(current_app.config["HSTS_MAX_AGE"])
+    if request.is_secure and max_age > 0 and not current_app.config["DEVELOPMENT"]:
+        response.headers.setdefault(
+            "Strict-Transport-Security", f"max-age={max_age}; includeSubDomains"
+        )
     return response
 
 

@@ -6,12 +6,14 @@ calendar year in which it starts: FY2022 runs 2022-04-01 – 2023-03-31.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "JST",
+    "Period",
     "elapsed_fraction",
     "fiscal_month_index",
     "fiscal_months",
@@ -118,6 +120,74 @@ def elapsed_fraction(fy: int, as_of: datetime | date, end: date | None = None) -
     total = (stop - start).days + 1
     done = (today - start).days + 1
     return min(max(done / total, 0.0), 1.0)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One fiscal year measured on one day, with its bounds worked out once.
+
+    Every published figure of a page, CSV, sheet or JSON answer counts the facts of
+    ``fiscal_year`` recorded before ``cutoff_utc``: the end of ``as_of`` (Japan time)
+    or the end of the year, whichever comes first. Build it with :meth:`of`.
+    """
+
+    fiscal_year: int
+    as_of: date
+    start: date  # 1 April
+    end: date  # 31 March
+    start_utc: datetime
+    end_utc: datetime  # exclusive
+    cutoff_utc: datetime  # exclusive end of what counts
+    months: tuple[date, ...]  # first day of each month, April first
+    month_starts_utc: tuple[datetime, ...]  # UTC start of each month, then the year's end
+
+    @classmethod
+    def of(cls, fiscal_year: int, as_of: date) -> Period:
+        """The period of ``fiscal_year`` as it stands at the end of ``as_of``."""
+        start, end = fiscal_year_period(fiscal_year)
+        start_utc, end_utc = fiscal_year_bounds_utc(fiscal_year)
+        day_end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=JST)
+        months = tuple(fiscal_months(fiscal_year))
+        starts = tuple(datetime.combine(m, time(0), tzinfo=JST).astimezone(UTC) for m in months)
+        return cls(
+            fiscal_year=fiscal_year,
+            as_of=as_of,
+            start=start,
+            end=end,
+            start_utc=start_utc,
+            end_utc=end_utc,
+            cutoff_utc=min(end_utc, day_end.astimezone(UTC)),
+            months=months,
+            month_starts_utc=(*starts, end_utc),
+        )
+
+    @property
+    def measured_on(self) -> date:
+        """The as-of day, but never after the year's last day."""
+        return min(self.as_of, self.end)
+
+    @property
+    def effective(self) -> date:
+        """The as-of day held within the year (the day before it when it has not begun)."""
+        return min(max(self.as_of, self.start - timedelta(days=1)), self.end)
+
+    @property
+    def months_elapsed(self) -> int:
+        """Months of the year begun by the as-of day (0 before it starts, 12 after)."""
+        return sum(1 for m in self.months if m <= self.effective)
+
+    def shifted(self, years: int = -1) -> Period:
+        """The same day ``years`` fiscal years away (29 February becomes the 28th)."""
+        day = self.effective
+        try:
+            moved = day.replace(year=day.year + years)
+        except ValueError:  # 29 February
+            moved = day.replace(year=day.year + years, day=28)
+        return Period.of(self.fiscal_year + years, moved)
+
+    def whole_year(self) -> Period:
+        """This fiscal year measured at its end."""
+        return Period.of(self.fiscal_year, self.end)
 
 
 # --------------------------------------------------------------------------- wareki

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+from itworks.i18n import N_
+
 __all__ = [
     "CONTROL_CHARACTERS_MESSAGE",
     "has_control_characters",
@@ -27,9 +29,7 @@ __all__ = [
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS_MESSAGE = (
-    "使用できない制御文字が含まれています / Contains control characters that are not allowed"
-)
+CONTROL_CHARACTERS_MESSAGE = N_("使用できない制御文字が含まれています")
 
 
 def has_control_characters(s: str) -> bool:
@@ -78,7 +78,7 @@ def is_valid_email(s: str) -> bool:
 
 # --------------------------------------------------------------------------- phone
 
-PHONE_ERROR = "電話番号の形式が正しくありません / Invalid phone number"
+PHONE_ERROR = N_("電話番号の形式が正しくありません")
 
 # Characters people type between digit groups. NFKC has already folded the
 # full-width forms (－ → -, （ → (, ｰ → ー, ＋ → +); the dashes below survive NFKC.
@@ -227,9 +227,7 @@ PREFECTURES: tuple[Prefecture, ...] = tuple(
     )
 )
 
-PREFECTURE_ERROR = (
-    "都道府県名またはJISコード(01〜47)を指定してください / Use a prefecture name or JIS code 01–47"
-)
+PREFECTURE_ERROR = N_("都道府県名またはJISコード(01〜47)を指定してください")
 
 
 def _fold_latin(s: str) -> str:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Mapping
+from typing import Any
 
 
 class SurveyError(Exception):
@@ -46,7 +45,9 @@ class InstrumentError(SurveyError):
         parts.append(self.problem)
         return ": ".join(parts)
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keyword-only arguments need help to survive pickling
+    def __reduce__(
+        self,
+    ) -> tuple[Any, tuple[Any, ...]]:  # keyword-only arguments need help to survive pickling
         return _rebuild_instrument_error, (self.problem, self.question, self.source)
 
     def with_source(self, source: str) -> InstrumentError:

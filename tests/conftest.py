@@ -67,7 +67,7 @@ class _PostgresDatabases:
     def __init__(self, admin_url: str) -> None:
         import sqlalchemy as sa
 
-        from itworks.db import upgrade
+        from itworks.database import upgrade
 
         self.sa = sa
         self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -109,7 +109,7 @@ def _template_database(tmp_path_factory):  # noqa: ANN001, ANN202
         return
     import sqlalchemy as sa
 
-    from itworks.db import upgrade
+    from itworks.database import upgrade
 
     path = tmp_path_factory.mktemp("template") / "itworks.db"
     engine = sa.create_engine(f"sqlite:///{path}")

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from itworks.services.accounts import tokens
 
+from .. import i18n
 from ..db import db
 from ..services.errors import InvalidInput
 
@@ -21,14 +23,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 API = "api"  # allowed_roles marker: the API authenticates with its own rules
 
+# In the request's language (Accept-Language; Japanese by default), like every
+# message a service raises: see error_response.
 MESSAGES = {
-    400: "JSONとして読めません / The body is not valid JSON",
-    401: "有効なトークンが必要です（Authorization: Bearer …） / A valid bearer token is required",
-    403: "このトークンでは実行できません / This token's scope does not allow this",
-    404: "見つかりません / Not found",
-    405: "このメソッドは使えません / Method not allowed",
-    413: "本文が大きすぎます（上限 {limit} バイト） / Body too large (limit {limit} bytes)",
-    500: "サーバーエラー / Server error",
+    400: i18n.N_("JSONとして読めません"),
+    401: i18n.N_("有効なトークンが必要です（Authorization: Bearer …）"),
+    403: i18n.N_("このトークンでは実行できません"),
+    404: i18n.N_("見つかりません"),
+    405: i18n.N_("このメソッドは使えません"),
+    413: i18n.N_("本文が大きすぎます（上限 %(limit)s バイト）"),
+    500: i18n.N_("サーバーエラー"),
 }
 ERROR_FIELDS = {400: "body", 401: "authorization", 403: "authorization", 413: "body"}
 
@@ -48,13 +52,18 @@ def error_response(status: int, errors: dict[str, str] | None = None):  # noqa: 
     if errors is None:
         message = MESSAGES.get(status, MESSAGES[500 if status >= 500 else 400])
         if status == 413:
-            message = message.format(limit=current_app.config["API_MAX_BODY_BYTES"])
+            message = i18n.N_(message.msgid, limit=current_app.config["API_MAX_BODY_BYTES"])
         errors = {ERROR_FIELDS.get(status, "request"): message}
-    response = jsonify(errors=errors)
+    response = jsonify(errors=localize(errors))
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="itworks"'
     return response
+
+
+def localize(value: Any) -> Any:
+    """The Messages in an answer (errors, labels, definitions) in the request's language."""
+    return i18n.localize(value, gettext)
 
 
 def http_error(error: HTTPException):  # noqa: ANN201
@@ -69,7 +78,7 @@ def json_body() -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         raise BadJson() from None
     if not isinstance(payload, dict):
-        raise BadJson({"body": "JSONオブジェクトを送ってください / Send a JSON object"})
+        raise BadJson({"body": i18n.N_("JSONオブジェクトを送ってください")})
     return payload
 
 

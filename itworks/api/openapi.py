@@ -24,7 +24,10 @@ _errors = {
     "properties": {
         "errors": {
             "type": "object",
-            "description": "Field name → message in Japanese and English (「日本語 / English」).",
+            "description": (
+                "Field name → message, in the language the request's Accept-Language "
+                "asks for (ja or en; Japanese by default)."
+            ),
             "additionalProperties": {"type": "string"},
             "minProperties": 1,
         }
@@ -287,7 +290,10 @@ FUNNEL_SCHEMAS: dict[str, Any] = {
             "actual": {"type": "integer", "minimum": 0},
             "target": _count,
             "baseline": {**_count, "description": "The former target"},
-            "definition": {**_text, "description": "The written rule, 「日本語 / English」"},
+            "definition": {
+                **_text,
+                "description": "The written rule, in the Accept-Language (ja or en; ja default)",
+            },
             "expected_to_date": {"type": ["number", "null"], "minimum": 0},
             "projection": _count,
             "status": {"enum": ["on_track", "at_risk", "behind", None]},

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from faker import Faker
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from itworks import crypto
@@ -19,6 +18,7 @@ from itworks.demo import funnel as funnel_demo
 from itworks.demo import segment as segment_demo
 from itworks.demo import surveys as demo_surveys
 from itworks.fiscal import JST
+from itworks.i18n import N_
 from itworks.models import Event, Registrant
 from itworks.services.accounts import users
 from itworks.services.engagement import events
@@ -96,9 +96,10 @@ def _mark_demo(session: Session) -> None:
         return
     if session.scalar(sa.select(Registrant.id).limit(1)) is not None:
         raise NotADemoInstance(
-            "このインスタンスには実データがあります。デモは空のインスタンスか "
-            "ITWORKS_INSTANCE で別のフォルダを指定してください / This instance holds real "
-            "data; run the demo in an empty instance folder (set ITWORKS_INSTANCE)"
+            N_(
+                "このインスタンスには実データがあります。"
+                "デモは空のインスタンスか ITWORKS_INSTANCE で別のフォルダを指定してください"
+            )
         )
     put_setting(session, "instance_kind", "demo")
 
@@ -209,12 +210,20 @@ _KATA_TO_HIRA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
 
 
 def load(
-    session: Session, vault: crypto.Vault, *, count: int = 300, seed: int = 2022
+    session: Session,
+    vault: crypto.Vault,
+    signer: crypto.LinkSigner,
+    notice: intake.Notice,
+    *,
+    count: int = 300,
+    seed: int = 2022,
 ) -> DemoResult:
     """Make sure the demo instance has ``count`` registrants and fresh demo logins.
 
     People arrive through the same intake as the website's posts: some come
     twice (another channel, a full-width email), some apply to the fairs.
+    ``notice`` is the privacy notice they agree to; ``signer`` signs the survey
+    links.
     """
     _mark_demo(session)
     logins = _demo_logins(session)
@@ -223,9 +232,6 @@ def load(
     rng = random.Random(seed + existing)
     fake = Faker("ja_JP")
     fake.seed_instance(seed + existing)
-    notice = intake.Notice(
-        current_app.config["PRIVACY_NOTICE_VERSION"], current_app.config["PRIVACY_NOTICE_TEXT"]
-    )
     added = 0
     people: list[tuple[dict, datetime]] = []
     while existing + added < count:
@@ -265,7 +271,7 @@ def load(
                     fair.public_id,
                     applied_at=applied,
                 )
-    demo_surveys.load(session, vault, current_app.extensions["itworks.link_signer"], seed=seed)
+    demo_surveys.load(session, vault, signer, seed=seed)
     personas = demo_surveys.hidden_personas(session, seed)
     funnel_demo.seed(session, random.Random(seed), DEMO_AS_OF, personas)
     segment_demo.replay(session, as_of=DEMO_AS_OF, seed=seed)

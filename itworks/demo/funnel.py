@@ -27,6 +27,7 @@ from itworks.models import (
 from itworks.services.instance import get_setting, put_setting
 from itworks.services.kpi import notes
 from itworks.services.publicity import campaigns as publicity
+from itworks.vocabulary import TIERS
 
 MARKER = "funnel_demo_seeded"
 
@@ -75,7 +76,6 @@ NOTES = {
     ),
     ("hires", "second"): ("第2回フェア（大阪）で企業紹介を実施。", ""),
 }
-TIERS = ("move_now", "few_years", "region_undecided", "one_option")
 DROPOUTS = (
     ("registered", "dropout_no_contact"),
     ("registered", "dropout_timing_changed"),

@@ -30,6 +30,14 @@ from .engagement import (
 from .funnel import FUNNEL_INDEXES  # noqa: F401  (registers the funnel indexes)
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
+from .matching import (
+    PROVISION_ITEMS,
+    SETTLING_OUTCOMES,
+    IntroductionStage,
+    SettlingFollowUp,
+    ThirdPartyProvision,
+)
+from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
 from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
 
@@ -64,6 +72,13 @@ __all__ = [
     "KpiTarget",
     "LoginFailure",
     "LoginSession",
+    "OUTBOX_STATUSES",
+    "OutboxMessage",
+    "PROVISION_ITEMS",
+    "SETTLING_OUTCOMES",
+    "IntroductionStage",
+    "SettlingFollowUp",
+    "ThirdPartyProvision",
     "ReasonCode",
     "Registrant",
     "RegistrantIdentifier",

@@ -9,13 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..vocabulary import EVENT_KINDS, INTRODUCTION_STATUSES, SIGNUP_STATUSES, TIERS
 from .base import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utcnow
 from .registrants import Registrant
 
-TIERS = ("move_now", "few_years", "region_undecided", "one_option")
-EVENT_KINDS = ("fair", "study_session", "meetup", "seminar", "other")
-SIGNUP_STATUSES = ("applied", "attended", "no_show", "cancelled")
-INTRODUCTION_STATUSES = ("introduced", "interviewing", "offered", "hired", "no_match", "withdrawn")
+__all__ = ["EVENT_KINDS", "INTRODUCTION_STATUSES", "SIGNUP_STATUSES", "TIERS"]
 
 
 class ReasonCode(Base):
@@ -63,6 +61,8 @@ class Consultation(PublicIdMixin, Base):
     channel: Mapped[str | None] = mapped_column(sa.String(32))
     coordinator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     notes_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Free text under the registrant's data key, like the notes.
+    outcome_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
     registrant: Mapped[Registrant] = relationship()
 
@@ -119,6 +119,12 @@ class Company(PublicIdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     city: Mapped[str | None] = mapped_column(sa.String(64))
     shimane_it: Mapped[bool] = mapped_column(default=True)
+    # The contact person is personal data: encrypted under the company's own data
+    # key (a data_keys row like a registrant's), so it rotates and can be shredded.
+    data_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("data_keys.id"), unique=True)
+    contact_name_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    contact_email_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
 
 class Introduction(PublicIdMixin, Base):
@@ -127,7 +133,8 @@ class Introduction(PublicIdMixin, Base):
     __tablename__ = "introductions"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('introduced', 'interviewing', 'offered', 'hired', 'no_match', 'withdrawn')",
+            "status IN ('introduced', 'interviewing', 'offered', 'hired', 'declined', "
+            "'no_match', 'withdrawn')",
             "status",
         ),
     )
@@ -142,6 +149,11 @@ class Introduction(PublicIdMixin, Base):
     status: Mapped[str] = mapped_column(sa.String(16), default="introduced")
     reason_code: Mapped[str | None] = mapped_column(sa.ForeignKey("reason_codes.code"))
     follow_up_on: Mapped[date | None] = mapped_column(sa.Date)
+    stage_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Started from a fair that ended without a match (continued support after the fair).
+    fair_follow_up: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The third-party provision record the introduction was made under.
+    provision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("third_party_provisions.id"))
 
 
 class Hire(PublicIdMixin, Base):
@@ -157,6 +169,8 @@ class Hire(PublicIdMixin, Base):
     introduction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("introductions.id"))
     hired_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     starts_on: Mapped[date | None] = mapped_column(sa.Date)
+    turn: Mapped[str | None] = mapped_column(sa.String(8))  # u_turn | i_turn
+    moved_on: Mapped[date | None] = mapped_column(sa.Date)  # moved to Shimane, when known
 
 
 class TierAssignment(Base):

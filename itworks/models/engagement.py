@@ -9,18 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..vocabulary import FUNNEL_STAGES as FUNNEL_STAGES  # re-exported
 from .base import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utcnow
 from .registrants import Registrant
-
-FUNNEL_STAGES = (
-    "registered",
-    "surveyed",
-    "consulted",
-    "applied",
-    "attended",
-    "introduced",
-    "hired",
-)
 
 
 class InvitationRound(PublicIdMixin, TimestampMixin, Base):
@@ -86,6 +77,12 @@ class ContactLog(Base):
     contacted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     channel: Mapped[str] = mapped_column(sa.String(32))
     coordinator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The contact kind (services/engagement/contacts.py CONTACT_KINDS) when recorded
+    # there; NULL for a quick log from the re-contact page. Career consultations
+    # are Consultation rows, never here, so only they count toward the KPI.
+    kind: Mapped[str | None] = mapped_column(sa.String(24))
+    outcome_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    notes_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
 
 
 class StageExit(Base):

@@ -7,9 +7,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..vocabulary import MEASURES as MEASURES  # re-exported
 from .base import Base, UTCDateTime, utcnow
-
-MEASURES = ("hires", "new_registrants", "consultations", "fair_signups")
 
 
 class FiscalYearPlan(Base):

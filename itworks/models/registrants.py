@@ -7,10 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..vocabulary import ORIGINS as ORIGINS  # re-exported
 from .base import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utcnow
 from .keys import DataKey
-
-ORIGINS = ("u_turn", "i_turn", "unknown")
 
 # Personal columns, in the order forms show them. Each is AES-256-GCM under the
 # registrant's data key; the associated data names table, column and row.
@@ -55,6 +54,10 @@ class Registrant(PublicIdMixin, TimestampMixin, Base):
     # counts skip merged rows so one person is counted once.
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registrants.id"))
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # No mail is queued or sent to a person who opted out of mail or stopped the
+    # use of their data (利用停止); the facts stay counted.
+    mail_opt_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    use_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     data_key: Mapped[DataKey] = relationship()

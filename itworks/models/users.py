@@ -7,9 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..vocabulary import ROLES as ROLES  # re-exported
 from .base import Base, TimestampMixin, UTCDateTime, utcnow
-
-ROLES = ("admin", "coordinator", "prefecture")
 
 
 class User(TimestampMixin, Base):

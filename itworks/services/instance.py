@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy.orm import Session
 
 from itworks.services.accounts import users
@@ -16,7 +15,7 @@ from itworks.services.keys import keyring
 from itworks.services.kpi import baseline
 
 from .. import config, crypto
-from ..db import upgrade
+from ..database import upgrade
 from ..models import Setting, User
 
 CONFIG_TEMPLATE = """\
@@ -45,10 +44,9 @@ class InitReport:
     admin_password: str | None
 
 
-def database_url(instance: Path) -> str:
-    probe = Flask("itworks", instance_path=str(instance))
-    config.load(probe, None)
-    return probe.config["DATABASE_URL"]
+def database_url(instance: Path, environ: Mapping[str, str] = os.environ) -> str:
+    """The database the instance's settings name (the app need not start)."""
+    return config.load_settings(instance, environ=environ)["DATABASE_URL"]
 
 
 def _database_has_data(url: str) -> bool:

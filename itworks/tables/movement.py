@@ -12,19 +12,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from itworks.fiscal import JST
+from itworks.i18n import N_
 from itworks.models import Registrant, SegmentationRun
 from itworks.services.errors import InvalidInput
 from itworks.services.tiers import tiers
 from itworks.services.tiers.recontact import end_of
 from itworks.tables import suppression
-from segmentation import TIERS
+from itworks.vocabulary import TIERS
 
 NONE = "none"
 """Row/column of registrants without a tier on that day."""
 STATES = (*TIERS, NONE)
 MESSAGES = {
-    "date": "日付は 2022-04-01 の形で入力してください / Use a date like 2022-04-01",
-    "order": "開始日は終了日以前にしてください / The start must not be after the end",
+    "date": N_("日付は 2022-04-01 の形で入力してください"),
+    "order": N_("開始日は終了日以前にしてください"),
 }
 
 

@@ -11,14 +11,17 @@ the grouped counts come back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from itworks import fiscal
+from itworks import i18n, vocabulary
+from itworks.fiscal import Period
+from itworks.i18n import N_
 from itworks.models import (
     FUNNEL_STAGES,
     Company,
@@ -31,81 +34,38 @@ from itworks.models import (
     Registrant,
     StageExit,
     SurveyResponse,
-    TierAssignment,
 )
 from itworks.services.kpi.counts import month_bucket, person_key
-from itworks.services.kpi.progress import cutoff_utc
+from itworks.services.tiers.tiers import current_tier_subquery
 from itworks.tables import suppression
 
 SPLITS = ("tier", "origin", "utm_source", "month")
 NONE_KEY = "(none)"
 
-STAGE_LABELS = {
-    "ja": {
-        "registered": "登録",
-        "surveyed": "アンケート回答",
-        "consulted": "キャリア相談",
-        "applied": "フェア申込",
-        "attended": "フェア参加",
-        "introduced": "企業紹介",
-        "hired": "採用",
-    },
-    "en": {
-        "registered": "Registered",
-        "surveyed": "Surveyed",
-        "consulted": "Consulted",
-        "applied": "Applied to a fair",
-        "attended": "Attended a fair",
-        "introduced": "Introduced",
-        "hired": "Hired",
-    },
-}
-SPLIT_LABELS = {
-    "ja": {
-        "tier": "ティア別",
-        "origin": "U/Iターン別",
-        "utm_source": "流入元別",
-        "month": "登録月別",
-    },
-    "en": {
-        "tier": "by tier",
-        "origin": "by U/I-turn",
-        "utm_source": "by UTM source",
-        "month": "by registration month",
-    },
-}
-GROUP_LABELS = {
-    "ja": {
-        "move_now": "直ぐに島根へUIターンしたい",
-        "few_years": "何年か先にUIターンを検討中",
-        "region_undecided": "Iターンしたいが地域は未確定",
-        "one_option": "UIターンも選択肢の一つ",
-        "u_turn": "Uターン",
-        "i_turn": "Iターン",
-        "unknown": "不明",
-        NONE_KEY: "（未設定）",
-    },
-    "en": {
-        "move_now": "Move now",
-        "few_years": "In a few years",
-        "region_undecided": "I-turn, region undecided",
-        "one_option": "One option among others",
-        "u_turn": "U-turn",
-        "i_turn": "I-turn",
-        "unknown": "Unknown",
-        NONE_KEY: "(not set)",
-    },
-}
+STAGE_LABELS = i18n.by_language(vocabulary.STAGE_LABELS)
+SPLIT_LABELS = i18n.by_language(
+    {
+        "tier": N_("ティア別"),
+        "origin": N_("U/Iターン別"),
+        "utm_source": N_("流入元別"),
+        "month": N_("登録月別"),
+    }
+)
+GROUP_LABELS = i18n.by_language(
+    {**vocabulary.TIER_LABELS, **vocabulary.ORIGIN_LABELS, NONE_KEY: N_("（未設定）")}
+)
 
 
 def stage_label(stage: str, lang: str = "ja") -> str:
     return STAGE_LABELS["ja" if lang.startswith("ja") else "en"][stage]
 
 
-def group_label(split: str, key: object, fiscal_year: int, lang: str = "ja") -> str:
+def group_label(split: str, key: object, period: Period, lang: str = "ja") -> str:
     ja = lang.startswith("ja")
+    if key == suppression.TOTAL_LABEL:
+        return i18n.translate(N_("計"), lang)
     if split == "month":
-        month = fiscal.fiscal_months(fiscal_year)[int(key)]
+        month = period.months[int(key)]
         return f"{month.year}年{month.month}月" if ja else f"{month:%Y-%m}"
     return GROUP_LABELS["ja" if ja else "en"].get(str(key), str(key))
 
@@ -113,11 +73,10 @@ def group_label(split: str, key: object, fiscal_year: int, lang: str = "ja") -> 
 # ----------------------------------------------------------------------------- SQL
 
 
-def _cohort(fiscal_year: int, cutoff: datetime) -> list[sa.ColumnElement[bool]]:
-    start, _ = fiscal.fiscal_year_bounds_utc(fiscal_year)
+def _cohort(period: Period) -> list[sa.ColumnElement[bool]]:
     return [
-        Registrant.registered_at >= start,
-        Registrant.registered_at < cutoff,
+        Registrant.registered_at >= period.start_utc,
+        Registrant.registered_at < period.cutoff_utc,
         Registrant.merged_into_id.is_(None),
     ]
 
@@ -161,33 +120,13 @@ def stage_facts(cutoff: datetime) -> dict[str, sa.Select]:
     }
 
 
-def current_tier() -> sa.Subquery:
-    """registrant id → current tier: the latest coordinator or import assignment,
-    else the latest model proposal (as services.exports.current_tiers)."""
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=TierAssignment.registrant_id,
-            order_by=(
-                sa.case((TierAssignment.method == "model", 0), else_=1).desc(),
-                TierAssignment.assigned_at.desc(),
-                TierAssignment.id.desc(),
-            ),
-        )
-        .label("rank")
-    )
-    ranked = sa.select(TierAssignment.registrant_id, TierAssignment.tier, rank).subquery()
-    return sa.select(ranked.c.registrant_id, ranked.c.tier).where(ranked.c.rank == 1).subquery()
-
-
-def partition(session: Session, fiscal_year: int, as_of: date) -> pd.DataFrame:
+def partition(session: Session, period: Period) -> pd.DataFrame:
     """Cohort counts by tier, origin, UTM source, registration month and the set of
     stages each person reached (``stages``: a bit per stage after "registered").
 
     One row per combination that occurs, with a ``people`` column.
     """
-    cutoff = cutoff_utc(fiscal_year, as_of)
-    facts = stage_facts(cutoff)
+    facts = stage_facts(period.cutoff_utc)
     reached = sa.union(
         *[
             sa.select(
@@ -201,12 +140,12 @@ def partition(session: Session, fiscal_year: int, as_of: date) -> pd.DataFrame:
         .group_by(reached.c.person)
         .subquery()
     )
-    tiers = current_tier()
+    tiers = current_tier_subquery()
     columns = {
         "tier": sa.func.coalesce(tiers.c.tier, NONE_KEY),
         "origin": Registrant.origin,
         "utm_source": sa.func.coalesce(Registrant.utm_source, NONE_KEY),
-        "month": month_bucket(Registrant.registered_at, fiscal_year),
+        "month": month_bucket(Registrant.registered_at, period),
         "stages": sa.func.coalesce(stages.c.stages, 0),
     }
     query = (
@@ -214,7 +153,7 @@ def partition(session: Session, fiscal_year: int, as_of: date) -> pd.DataFrame:
         .select_from(Registrant)
         .outerjoin(stages, stages.c.person == Registrant.id)
         .outerjoin(tiers, tiers.c.registrant_id == Registrant.id)
-        .where(*_cohort(fiscal_year, cutoff))
+        .where(*_cohort(period))
         .group_by(*columns.values())
     )
     rows = session.execute(query).all()
@@ -236,10 +175,13 @@ def by_stage(frame: pd.DataFrame, split: str) -> pd.DataFrame:
     return table[stages]
 
 
-def with_totals(table: pd.DataFrame, k: int | None) -> pd.DataFrame:
-    """A count table with its "計" row and column: suppressed with ``k``, else as is."""
+def with_totals(
+    table: pd.DataFrame, k: int | None, *, published: Iterable[tuple] = ()
+) -> pd.DataFrame:
+    """A count table with its "計" row and column: suppressed with ``k`` (``published``
+    cells, figures another table publishes, stay shown), else as is."""
     if k is not None:
-        return suppression.suppress_crosstab(table, k)
+        return suppression.suppress_crosstab(table, k, published=published)
     full = table.astype(object)
     full[suppression.TOTAL_LABEL] = table.sum(axis=1).astype(object)
     full.loc[suppression.TOTAL_LABEL] = [*table.sum(axis=0), int(table.to_numpy().sum())]
@@ -255,6 +197,12 @@ def published(frame: pd.DataFrame, k: int | None) -> dict[str, pd.DataFrame]:
     row. Each stage column is therefore suppressed as a one-way breakdown of its
     total, and a total between 1 and k−1 is hidden with every cell under it. The
     totals are the same whatever the split, so every split hides the same ones.
+
+    "registered" is the exception: its total is the new-registrant KPI and its split
+    by registration month is that KPI month by month, both published exactly on the
+    dashboard and in the monthly sheet. They are published here too (hiding a copy of
+    a published figure protects nothing); the other splits of "registered" are
+    suppressed as breakdowns of that published total.
     """
     out = {}
     for split in SPLITS:
@@ -265,7 +213,10 @@ def published(frame: pd.DataFrame, k: int | None) -> dict[str, pd.DataFrame]:
         if k is not None:
             for n, stage in enumerate(table.columns):
                 total = int(totals[stage])
-                if 0 < total < k:
+                if stage == "registered":
+                    if split != "month":
+                        shown[stage] = suppression.suppress_counts(table[stage], k)
+                elif 0 < total < k:
                     total_row[n] = suppression.primary_marker(k)
                     shown[stage] = [suppression.primary_marker(k) if v else 0 for v in table[stage]]
                 else:
@@ -302,17 +253,16 @@ class StageTiming:
     median_days: float | None
 
 
-def median_days(session: Session, fiscal_year: int, as_of: date) -> list[StageTiming]:
+def median_days(session: Session, period: Period) -> list[StageTiming]:
     """Median days from first reaching each stage to first reaching the next, over the
     cohort's people who reached both in that order."""
-    cutoff = cutoff_utc(fiscal_year, as_of)
     firsts: dict[str, sa.Subquery] = {}
     firsts["registered"] = (
         sa.select(Registrant.id.label("person"), Registrant.registered_at.label("at"))
-        .where(*_cohort(fiscal_year, cutoff))
+        .where(*_cohort(period))
         .subquery()
     )
-    for stage, query in stage_facts(cutoff).items():
+    for stage, query in stage_facts(period.cutoff_utc).items():
         facts = query.subquery()
         firsts[stage] = (
             sa.select(facts.c.person, sa.func.min(facts.c.at).label("at"))
@@ -343,10 +293,9 @@ def median_days(session: Session, fiscal_year: int, as_of: date) -> list[StageTi
 # ----------------------------------------------------------------------------- exits
 
 
-def exit_reasons(session: Session, fiscal_year: int, as_of: date, lang: str = "ja") -> pd.DataFrame:
+def exit_reasons(session: Session, period: Period, lang: str = "ja") -> pd.DataFrame:
     """Drop-off reason codes (rows, labelled) by the stage people left at (columns)."""
-    cutoff = cutoff_utc(fiscal_year, as_of)
-    cohort = sa.select(Registrant.id).where(*_cohort(fiscal_year, cutoff)).subquery()
+    cohort = sa.select(Registrant.id).where(*_cohort(period)).subquery()
     label = ReasonCode.label_ja if lang.startswith("ja") else ReasonCode.label_en
     rows = session.execute(
         sa.select(label, StageExit.stage, sa.func.count(sa.distinct(person_key())))
@@ -354,7 +303,7 @@ def exit_reasons(session: Session, fiscal_year: int, as_of: date, lang: str = "j
         .join(Registrant, Registrant.id == StageExit.registrant_id)
         .join(ReasonCode, ReasonCode.code == StageExit.reason_code)
         .join(cohort, cohort.c.id == person_key())
-        .where(StageExit.exited_at < cutoff)
+        .where(StageExit.exited_at < period.cutoff_utc)
         .group_by(label, StageExit.stage)
     ).all()
     frame = pd.DataFrame(rows, columns=["reason", "stage", "people"])

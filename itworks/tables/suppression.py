@@ -77,7 +77,11 @@ def suppress_counts(
 
 
 def suppress_crosstab(
-    table: pd.DataFrame, k: int = DEFAULT_K, *, also_hide: Iterable[tuple] = ()
+    table: pd.DataFrame,
+    k: int = DEFAULT_K,
+    *,
+    also_hide: Iterable[tuple] = (),
+    published: Iterable[tuple] = (),
 ) -> pd.DataFrame:
     """Suppress a two-way table of counts and add its totals, labelled ``"計"``.
 
@@ -88,7 +92,10 @@ def suppress_crosstab(
     can be recovered from what is shown.
     ``also_hide`` lists (row, column) labels of the result, totals included, that must
     be hidden anyway: tables that share their totals stay consistent that way (see
-    ``suppress_linked``).
+    ``suppress_linked``). ``published`` lists cells (usually totals) that another
+    table publishes exactly: they are never hidden, and the other cells are protected
+    with those figures known. A cell that cannot be protected then (every other
+    cell of one of its lines is published) is derivable anyway and is shown.
     """
     inner = _validated(table.to_numpy(), k).reshape(table.shape)
     rows, cols = inner.shape
@@ -101,9 +108,14 @@ def suppress_crosstab(
     primary = hidden.copy()
     index = pd.Index([*table.index.tolist(), TOTAL_LABEL], name=table.index.name)
     columns = pd.Index([*table.columns.tolist(), TOTAL_LABEL], name=table.columns.name)
+    fixed = np.zeros_like(hidden)
+    for row, column in published:
+        fixed[index.get_loc(row), columns.get_loc(column)] = True
+    hidden &= ~fixed
+    primary &= ~fixed
     for row, column in also_hide:
         hidden[index.get_loc(row), columns.get_loc(column)] = True
-    _complement(full, hidden, primary, k)
+    _complement(full, hidden, primary, k, fixed)
 
     out = pd.DataFrame(full.tolist(), index=index, columns=columns, dtype=object)
     for r, c in zip(*np.nonzero(hidden), strict=True):
@@ -156,12 +168,18 @@ def _validated(values: np.ndarray, k: int) -> np.ndarray:
     return numeric.astype(np.int64)
 
 
-def _cheapest(values: np.ndarray, hidden: np.ndarray, candidates: Iterable) -> object | None:
-    """Pick the visible candidate that costs least to hide: smallest non-zero first."""
+def _cheapest(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    candidates: Iterable,
+    fixed: np.ndarray | None = None,
+) -> object | None:
+    """Pick the visible candidate that costs least to hide: smallest non-zero first.
+    Cells in ``fixed`` (published elsewhere) are never picked."""
     best = None
     best_key = None
     for cell in candidates:
-        if hidden[cell]:
+        if hidden[cell] or (fixed is not None and fixed[cell]):
             continue
         value = int(values[cell])
         key = (value == 0, value)
@@ -201,8 +219,16 @@ def _lines(rows: int, cols: int) -> list[list[tuple[int, int]]]:
     return lines
 
 
-def _complement(full: np.ndarray, hidden: np.ndarray, primary: np.ndarray, k: int) -> None:
+def _complement(
+    full: np.ndarray,
+    hidden: np.ndarray,
+    primary: np.ndarray,
+    k: int,
+    fixed: np.ndarray | None = None,
+) -> None:
     rows, cols = full.shape[0] - 1, full.shape[1] - 1
+    if fixed is None:
+        fixed = np.zeros_like(hidden)
     lines = _lines(rows, cols)
     changed = True
     while changed:
@@ -225,9 +251,20 @@ def _complement(full: np.ndarray, hidden: np.ndarray, primary: np.ndarray, k: in
             # Interior cells first, then totals, the grand total last.
             interior = [c for c in inner if c[0] < rows and c[1] < cols]
             totals = [c for c in line if c not in interior and c != (rows, cols)]
-            choice = _cheapest(full, hidden, interior) or _cheapest(full, hidden, totals)
-            if choice is None:
+            choice = _cheapest(full, hidden, interior, fixed) or _cheapest(
+                full, hidden, totals, fixed
+            )
+            if choice is None and not fixed[rows, cols]:
                 choice = (rows, cols)
+            if choice is None:
+                # Everything else in the line is published: its hidden cells are
+                # determined by published figures, so they are published too.
+                for cell in line:
+                    if hidden[cell]:
+                        hidden[cell] = primary[cell] = False
+                        fixed[cell] = True
+                changed = True
+                continue
             if hidden[choice]:  # pragma: no cover - a line always has a visible cell then
                 raise AssertionError("no cell left to hide in a leaking line")
             hidden[choice] = True
@@ -235,7 +272,13 @@ def _complement(full: np.ndarray, hidden: np.ndarray, primary: np.ndarray, k: in
         if not changed:
             bridge = _find_bridge(hidden, rows, cols)
             if bridge is not None:
-                hidden[_bridge_breaker(full, hidden, rows, cols, bridge)] = True
+                breaker = _bridge_breaker(full, hidden, rows, cols, bridge, fixed)
+                if breaker is None:  # the bridge cell is determined by published figures
+                    cell = (int(bridge[0][1]), int(bridge[1][1]))
+                    hidden[cell] = primary[cell] = False
+                    fixed[cell] = True
+                else:
+                    hidden[breaker] = True
                 changed = True
 
 
@@ -271,8 +314,13 @@ def _find_bridge(hidden: np.ndarray, rows: int, cols: int) -> tuple | None:
 
 
 def _bridge_breaker(
-    full: np.ndarray, hidden: np.ndarray, rows: int, cols: int, bridge: tuple
-) -> tuple[int, int]:
+    full: np.ndarray,
+    hidden: np.ndarray,
+    rows: int,
+    cols: int,
+    bridge: tuple,
+    fixed: np.ndarray | None = None,
+) -> tuple[int, int] | None:
     """A visible cell joining the two sides of a bridge, so it lies on a cycle."""
     adjacency = _graph(hidden, rows, cols)
     side_a = _reachable(adjacency, bridge[0], bridge)
@@ -286,7 +334,7 @@ def _bridge_breaker(
                 if kind_c == "c":
                     candidates.append((r, c))
     interior = [cell for cell in candidates if cell[0] < rows and cell[1] < cols]
-    choice = _cheapest(full, hidden, interior) or _cheapest(full, hidden, candidates)
-    if choice is None:  # pragma: no cover - a bridge always has a visible chord
+    choice = _cheapest(full, hidden, interior, fixed) or _cheapest(full, hidden, candidates, fixed)
+    if choice is None and fixed is None:  # pragma: no cover - a bridge has a visible chord
         raise AssertionError("no cell can protect the bridge")
     return choice

@@ -11,41 +11,27 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import surveys
-from itworks.fiscal import fiscal_year_bounds_utc
+from itworks import i18n, vocabulary
+from itworks.fiscal import Period, fiscal_year_bounds_utc
+from itworks.i18n import N_
 from itworks.models import TIERS, Registrant, SurveyResponse
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import exports
 from itworks.services.surveys import responses as survey_responses
 from itworks.tables import suppression
+from itworks.tables.audience import Audience
+from itworks.tables.table import Column, Table, frame
 from surveys.tallies import ANSWERED, UNANSWERED
 
 BREAKDOWNS = ("origin", "age_band", "tier")
-TIER_LABELS = {
-    "ja": {
-        "move_now": "直ぐに島根へUIターンしたい",
-        "few_years": "何年か先にUIターンを検討中",
-        "region_undecided": "Iターンしたいが地域は未確定",
-        "one_option": "UIターンも選択肢の一つ",
-    },
-    "en": {
-        "move_now": "Move now",
-        "few_years": "In a few years",
-        "region_undecided": "I-turn, region undecided",
-        "one_option": "One option among others",
-    },
-}
-ORIGIN_LABELS = {
-    "ja": {"u_turn": "Uターン", "i_turn": "Iターン", "unknown": "不明"},
-    "en": {"u_turn": "U-turn", "i_turn": "I-turn", "unknown": "Unknown"},
-}
-BUCKET_LABELS = {
-    "ja": {UNANSWERED: "未回答", ANSWERED: "回答あり", None: "未設定"},
-    "en": {UNANSWERED: "No answer", ANSWERED: "Answered", None: "Not set"},
-}
-BY_LABELS = {
-    "ja": {"origin": "U/Iターン別", "age_band": "年代別", "tier": "ティア別"},
-    "en": {"origin": "by U/I-turn", "age_band": "by age band", "tier": "by tier"},
-}
+TIER_LABELS = i18n.by_language(vocabulary.TIER_LABELS)
+ORIGIN_LABELS = i18n.by_language(vocabulary.ORIGIN_LABELS)
+BUCKET_LABELS = i18n.by_language(
+    {UNANSWERED: N_("未回答"), ANSWERED: N_("回答あり"), None: N_("未設定")}
+)
+BY_LABELS = i18n.by_language(
+    {"origin": N_("U/Iターン別"), "age_band": N_("年代別"), "tier": N_("ティア別")}
+)
 
 
 @dataclass
@@ -132,9 +118,7 @@ def tally(
 ) -> Tallies:
     """Count the latest answers of everyone who answered (in the fiscal year, if given)."""
     if by is not None and by not in BREAKDOWNS:
-        raise InvalidInput(
-            {"by": "origin, age_band, tier のいずれかです / Must be origin, age_band or tier"}
-        )
+        raise InvalidInput({"by": N_("origin, age_band, tier のいずれかです")})
     lang = "ja" if lang.startswith("ja") else "en"
     instrument = survey_responses.current_instrument()
     ids, answers = _scope(session, fiscal_year)
@@ -192,4 +176,29 @@ def report_tables(
             if by is not None and k is None:
                 table = table.drop(columns=[table.columns[0]])
             tables.append((f"{item.question.short(lang)}{suffix}", table))
+    return tables
+
+
+def survey_tables(
+    session: Session, period: Period, audience: Audience, *, lang: str = "ja"
+) -> list[Table]:
+    """Every question's tally overall and by origin, age band and tier, for the
+    period's fiscal year; small cells suppressed for the prefecture."""
+    tables = []
+    for title, table in report_tables(session, period.fiscal_year, k=audience.k, lang=lang):
+        columns = [Column("answer", "", "text"), *[Column(str(c), str(c)) for c in table.columns]]
+        rows = [
+            {"answer": str(answer), **{str(c): v for c, v in row.items()}}
+            for answer, row in table.iterrows()
+        ]
+        tables.append(
+            Table(
+                "survey",
+                title,
+                columns,
+                frame(rows, table.index, [c.key for c in columns]),
+                audience,
+                empty="回答なし / no responses",
+            )
+        )
     return tables

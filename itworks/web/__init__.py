@@ -7,34 +7,24 @@ import traceback
 from datetime import date, datetime
 
 from flask import Flask, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date as babel_format_date
+from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import format_decimal, format_percent, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import fiscal
+from .. import fiscal, i18n, vocabulary
 from . import access, auth, figures, funnel, main, notes, publicity, registrants, reports, surveys
 from . import tiers as tier_pages
+from .text import lazy_labels
 
 log = logging.getLogger(__name__)
 
-ORIGIN_LABELS = {"u_turn": _l("Uターン"), "i_turn": _l("Iターン"), "unknown": _l("不明")}
-MEASURE_LABELS = {
-    "hires": _l("UIターンIT技術者の採用数"),
-    "new_registrants": _l("新規登録者数"),
-    "consultations": _l("キャリア相談者数"),
-    "fair_signups": _l("転職フェア申込者数（3回計）"),
-}
-CHANNEL_LABELS = {
-    "web": _l("Web（本人）"),
-    "interview": _l("面談"),
-    "import": _l("取り込み"),
-}
-ROLE_LABELS = {
-    "admin": _l("管理者"),
-    "coordinator": _l("コーディネーター"),
-    "prefecture": _l("県職員"),
-}
+ORIGIN_LABELS = lazy_labels(vocabulary.ORIGIN_LABELS)
+MEASURE_LABELS = lazy_labels(vocabulary.MEASURE_LABELS)
+CHANNEL_LABELS = lazy_labels(vocabulary.RESPONSE_CHANNEL_LABELS)
+ROLE_LABELS = lazy_labels(vocabulary.ROLE_LABELS)
 
 ERROR_MESSAGES = {
     400: _l("リクエストが正しくありません。ページを読み込み直して、もう一度お試しください。"),
@@ -50,20 +40,47 @@ def _lang() -> str:
     return str(get_locale() or "ja")
 
 
+def _finalize(value: object) -> object:
+    # Every {{ … }} in a template: a Message a service raised or returned is shown
+    # in the page's language, like a string marked with _() in the template itself.
+    return value.translated(gettext) if isinstance(value, i18n.Message) else value
+
+
 def format_datetime(value: datetime | None) -> str:
-    """JST wall time with the fiscal year beside it: 2022-04-01 09:30（令和4年度）."""
+    """JST wall time with the fiscal year beside it: 2022-04-01 09:30 (令和4年度（FY2022）)."""
     if value is None:
         return "—"
-    local = value.astimezone(fiscal.JST)
-    return f"{local:%Y-%m-%d %H:%M} ({fiscal.fy_display(fiscal.fiscal_year_of(value), _lang())})"
+    # BABEL_DEFAULT_TIMEZONE is Asia/Tokyo: Flask-Babel converts to JST.
+    text = babel_format_datetime(value, "yyyy-MM-dd HH:mm")
+    return f"{text} ({fiscal.fy_display(fiscal.fiscal_year_of(value), _lang())})"
 
 
 def format_date(value: date | None) -> str:
     if value is None:
         return "—"
+    text = babel_format_date(value, "yyyy-MM-dd")
     if _lang().startswith("ja"):
-        return f"{value:%Y-%m-%d}（{fiscal.wareki_date(value)}）"
-    return f"{value:%Y-%m-%d}"
+        return f"{text}（{fiscal.wareki_date(value)}）"
+    return text
+
+
+def format_number(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+def _pattern(digits: int, sign: bool = False) -> str:
+    body = "#,##0" + ("." + "0" * digits if digits else "")
+    return f"+{body};-{body}" if sign else body
+
+
+def format_share(value: float | None, digits: int = 0) -> str:
+    """0.123 → 12.3% (digits=1) in the page's locale."""
+    return "—" if value is None else format_percent(value, _pattern(digits) + "%")
+
+
+def format_fixed(value: float | None, digits: int = 1, sign: bool = False) -> str:
+    """A decimal with ``digits`` places (and its sign when ``sign``) in the page's locale."""
+    return "—" if value is None else format_decimal(value, _pattern(digits, sign))
 
 
 def _error(error: HTTPException | Exception):  # noqa: ANN202
@@ -109,7 +126,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["d"] = format_date
     app.jinja_env.filters["fy"] = lambda fy: fiscal.fy_display(fy, _lang())
-    app.jinja_env.filters["num"] = lambda n: "—" if n is None else f"{n:,}"
+    app.jinja_env.filters["num"] = format_number
+    app.jinja_env.filters["pct"] = format_share
+    app.jinja_env.filters["fixed"] = format_fixed
+    app.jinja_env.finalize = _finalize
+    # The Japanese page shows the definitions in English too, read from the same catalogue.
+    app.jinja_env.filters["in_language"] = i18n.translate
 
     @app.context_processor
     def labels() -> dict[str, object]:

@@ -12,11 +12,15 @@ from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from itworks.fiscal import Period
 from itworks.services.kpi import progress as funnel
 from itworks.tables import suppression
+from itworks.tables.audience import Audience
+from itworks.tables.table import Table, clean
 
 from .. import crypto, csvio, fiscal
 from ..services.errors import InvalidInput
@@ -75,6 +79,43 @@ def small_cell_k() -> int | None:
     return int(current_app.config["SMALL_CELL_K"])
 
 
+def audience() -> Audience:
+    """The audience the viewer's tables are built for."""
+    k = small_cell_k()
+    return Audience.coordinator() if k is None else Audience.prefecture(k)
+
+
+def period() -> Period:
+    """The fiscal year of the request (?fy=) measured at the as-of day."""
+    measured_at = as_of()
+    return Period.of(selected_fiscal_year(measured_at), measured_at)
+
+
+def csv_value(value: object, kind: str) -> object:
+    """A published value as CSV text: ratios as whole percentages, rates with one
+    decimal, a list of counts joined; counts stay numbers, markers stay text."""
+    value = clean(value)
+    if value is None:
+        return None
+    if kind == "counts":
+        return " / ".join("—" if v is None else str(v) for v in value)
+    if kind == "ratio" and not suppression.is_hidden(value):
+        return f"{value * 100:.0f}%"
+    if kind == "rate" and not suppression.is_hidden(value):
+        return f"{value * 100:.1f}%"
+    return value
+
+
+def table_csv(filename: str, table: Table) -> Response:
+    """A published table as a CSV download, the same columns as its sheet."""
+    kinds = [c.kind for c in table.columns]
+    rows = [
+        [csv_value(v, kind) for v, kind in zip(values, kinds, strict=True)]
+        for _, values in table.rows()
+    ]
+    return csv_response(filename, table.labels, rows)
+
+
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
     """UTF-8-with-BOM CSV (Excel opens it) as a download."""
     buffer = io.StringIO()
@@ -102,15 +143,9 @@ def signed(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
     number = round(value, 1)
-    text = f"{abs(number):,.0f}" if float(number).is_integer() else f"{abs(number):,.1f}"
+    text = format_decimal(abs(number), "#,##0" if float(number).is_integer() else "#,##0.0")
     sign = "+" if number > 0 else ("-" if number < 0 else "±")
     return f"{sign}{text} {unit}".rstrip()
-
-
-@bp.app_template_filter("pct")
-def pct(ratio: float | None) -> str:
-    """213% (a ratio as a whole percentage)."""
-    return "—" if ratio is None else f"{ratio * 100:,.0f}%"
 
 
 @bp.app_template_filter("count")
@@ -121,12 +156,12 @@ def count(value: object) -> str:
     if suppression.is_hidden(value):
         return str(value)
     number = float(value)  # type: ignore[arg-type]
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+    return format_decimal(number, "#,##0" if number.is_integer() else "#,##0.0")
 
 
 @bp.app_template_filter("yen")
 def yen(value: int | None) -> str:
-    return "—" if value is None else f"¥{value:,}"
+    return "—" if value is None else f"¥{format_decimal(value, '#,##0')}"
 
 
 # ----------------------------------------------------------------------------- charts

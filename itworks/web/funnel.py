@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 from flask import Blueprint, abort, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from itworks.tables import stages as funnel_stages
-from itworks.tables import suppression
+from itworks.tables import stage_tables, stages
 
 from ..db import db
 from ..models import FUNNEL_STAGES
@@ -29,47 +25,37 @@ def _lang() -> str:
 
 def _split() -> str:
     split = request.args.get("by", "tier")
-    if split not in funnel_stages.SPLITS:
+    if split not in stages.SPLITS:
         abort(400)
     return split
 
 
-def _figures(fiscal_year: int, split: str) -> dict:
-    """Everything the page and its CSV files show, suppressed for aggregate-only viewers."""
-    measured_at = figures.as_of()
-    k = figures.small_cell_k()
+def _tables(split: str) -> dict:
+    """The page's published tables for this viewer (suppressed for aggregate-only viewers)."""
+    period = figures.period()
+    audience = figures.audience()
     lang = _lang()
-    frame = funnel_stages.partition(db.session, fiscal_year, measured_at)
-    reached = funnel_stages.published(frame, k)[split]
-    overall = reached.loc[suppression.TOTAL_LABEL]
-    exits = funnel_stages.exit_reasons(db.session, fiscal_year, measured_at, lang)
-    if not exits.empty:
-        exits = funnel_stages.with_totals(exits, k)
-    timings = funnel_stages.median_days(db.session, fiscal_year, measured_at)
+    partition = stages.partition(db.session, period)
     return {
-        "k": k,
-        "as_of": measured_at,
-        "reached": reached,
-        "rates": {label: funnel_stages.conversion(row) for label, row in reached.iterrows()},
-        "overall": overall,
-        "exits": exits,
-        "timings": timings,
-        "group_label": lambda key: (
-            _("計")
-            if key == suppression.TOTAL_LABEL
-            else funnel_stages.group_label(split, key, fiscal_year, lang)
+        "period": period,
+        "stages": stage_tables.reached(
+            db.session, period, audience, lang=lang, splits=(split,), partition=partition
+        )[split],
+        "overall": stage_tables.overall(
+            db.session, period, audience, lang=lang, partition=partition
         ),
-        "stage_label": lambda stage: funnel_stages.stage_label(stage, lang),
+        "exits": stage_tables.exits(db.session, period, audience, lang=lang),
+        "timing": stage_tables.timing(db.session, period, audience, lang=lang),
     }
 
 
-def _chart(data: dict) -> dict:
-    values, texts = figures.hidden_to_none(list(data["overall"]))
+def _chart(overall) -> dict:  # noqa: ANN001
+    values, texts = figures.hidden_to_none(list(overall.frame["people"]))
     return figures.chart(
         [
             {
                 "type": "funnel",
-                "y": [data["stage_label"](s) for s in FUNNEL_STAGES],
+                "y": list(overall.frame["stage"]),
                 "x": values,
                 "text": texts,
                 "textinfo": "text",
@@ -86,20 +72,24 @@ def _chart(data: dict) -> dict:
 @roles(*ALL_STAFF)
 def index():
     """Show the year's stage conversion, split by one variable, with timing and drop-offs."""
-    fiscal_year = figures.selected_fiscal_year(figures.as_of())
     split = _split()
-    data = _figures(fiscal_year, split)
+    tables = _tables(split)
+    period = tables["period"]
     return figures.chart_page(
         "funnel/index.html",
-        fiscal_year=fiscal_year,
+        fiscal_year=period.fiscal_year,
+        as_of=period.as_of,
         split=split,
-        splits=funnel_stages.SPLITS,
-        split_labels=funnel_stages.SPLIT_LABELS["ja" if _lang().startswith("ja") else "en"],
+        splits=stages.SPLITS,
+        split_labels=stages.SPLIT_LABELS["ja" if _lang().startswith("ja") else "en"],
         stages=FUNNEL_STAGES,
-        chart=_chart(data),
-        minimum=data["k"],
+        stage_label=lambda stage: stages.stage_label(stage, _lang()),
+        chart=_chart(tables["overall"]),
+        minimum=figures.small_cell_k(),
         aggregates_only=current_user.role not in ("admin", "coordinator"),
-        **data,
+        reached=tables["stages"],
+        exits=tables["exits"],
+        timing=tables["timing"],
     )
 
 
@@ -109,40 +99,7 @@ def download(table: str):
     """Download one of the page's tables as CSV (UTF-8 with BOM), suppressed as shown."""
     if table not in TABLES:
         abort(404)
-    fiscal_year = figures.selected_fiscal_year(figures.as_of())
     split = _split()
-    data = _figures(fiscal_year, split)
-    stage = data["stage_label"]
-    if table == "stages":
-        header = [_("区分"), *[stage(s) for s in FUNNEL_STAGES]]
-        header += [f"{stage(a)}→{stage(b)}" for a, b in pairwise(FUNNEL_STAGES)]
-        rows = []
-        for label, row in data["reached"].iterrows():
-            rates = data["rates"][label][1:]
-            rows.append(
-                [
-                    data["group_label"](label),
-                    *[figures.cell(v) for v in row],
-                    *["" if r is None else f"{r * 100:.1f}%" for r in rates],
-                ]
-            )
-    elif table == "exits":
-        exits = data["exits"]
-        header = [_("理由"), *[stage(c) if c in FUNNEL_STAGES else _("計") for c in exits.columns]]
-        rows = [
-            [_("計") if label == suppression.TOTAL_LABEL else label, *map(figures.cell, row)]
-            for label, row in exits.iterrows()
-        ]
-    else:
-        header = [_("段階"), _("人数"), _("中央値（日）")]
-        rows = []
-        for t in data["timings"]:
-            hidden = data["k"] is not None and 0 < t.people < data["k"]
-            rows.append(
-                [
-                    f"{stage(t.stage_from)}→{stage(t.stage_to)}",
-                    f"<{data['k']}" if hidden else t.people,
-                    None if hidden else t.median_days,
-                ]
-            )
-    return figures.csv_response(f"funnel-{table}-{fiscal_year}-{split}.csv", header, rows)
+    tables = _tables(split)
+    name = f"funnel-{table}-{tables['period'].fiscal_year}-{split}.csv"
+    return figures.table_csv(name, tables[table])

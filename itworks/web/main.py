@@ -9,28 +9,30 @@ from flask import Blueprint, Response, send_file
 from flask_babel import gettext as _
 
 from itworks.services.kpi import notes
-from itworks.services.kpi import progress as funnel
+from itworks.services.kpi import progress as kpi_progress
+from itworks.tables import kpi
+from itworks.tables.table import Table, clean
 
-from .. import fiscal
+from .. import fiscal, vocabulary
 from ..db import db
-from ..models import MEASURES
+from ..fiscal import Period
 from . import figures
 from .access import ALL_STAFF, roles
 
 bp = Blueprint("main", __name__)
 
 PLOTLY_VERSION = metadata.version("plotly")
-STATUS_LABELS = {"on_track": "順調", "at_risk": "注意", "behind": "遅れ"}
 
 
 def _status_label(status: str | None) -> str:
-    labels = {"on_track": _("順調"), "at_risk": _("注意"), "behind": _("遅れ")}
-    return labels.get(status or "", "—")
+    label = vocabulary.STATUS_LABELS.get(status or "")
+    return "—" if label is None else _(label.msgid)
 
 
-def _sparkline(progress: funnel.Progress, measure: funnel.Measure) -> dict:
-    months = figures.month_labels(progress.fiscal_year)
-    actual = measure.cumulative[: progress.months_elapsed]
+def _sparkline(monthly: Table, key: str) -> dict:
+    months = figures.month_labels(monthly.meta["fiscal_year"])
+    elapsed = monthly.meta["months_elapsed"]
+    actual = [figures.cell(v) for v in monthly.frame[f"{key}_cumulative"][:elapsed]]
     return figures.chart(
         [
             {
@@ -38,7 +40,7 @@ def _sparkline(progress: funnel.Progress, measure: funnel.Measure) -> dict:
                 "mode": "lines",
                 "name": _("目安（ペース）"),
                 "x": months,
-                "y": measure.pace,
+                "y": [clean(v) for v in monthly.frame[f"{key}_pace"]],
                 "line": {"dash": "dot", "color": "#8a96a3", "width": 1.5},
             },
             {
@@ -59,87 +61,55 @@ def _sparkline(progress: funnel.Progress, measure: funnel.Measure) -> dict:
     )
 
 
+def _kpi_tables(period: Period) -> tuple[Table, Table]:
+    """The KPI table and the monthly table, from one computation of the measures."""
+    progress = kpi.measured(db.session, period)
+    audience = figures.audience()
+    return (
+        kpi.kpi(db.session, period, audience, progress=progress),
+        kpi.monthly(db.session, period, audience, progress=progress),
+    )
+
+
 @bp.get("/")
 @roles(*ALL_STAFF)
 def dashboard():
     """Show the year's KGI and KPIs against target, pace and the same date last year."""
-    measured_at = figures.as_of()
-    fiscal_year = figures.selected_fiscal_year(measured_at)
-    progress = funnel.progress(db.session, fiscal_year, measured_at)
+    period = figures.period()
+    table, monthly = _kpi_tables(period)
+    rows = table.frame
     return figures.chart_page(
         "main/dashboard.html",
-        p=progress,
-        definitions=funnel.DEFINITIONS,
-        fair_definition=funnel.FAIR_ATTENDANCE,
-        notes=notes.notes_for(db.session, fiscal_year),
+        p=table.meta,
+        rows=rows,
+        fairs=[v for key, v in rows["actual"].items() if str(key).startswith("fair_attendance_")],
+        definitions=kpi_progress.DEFINITIONS,
+        fair_definition=kpi_progress.FAIR_ATTENDANCE,
+        notes=notes.notes_for(db.session, period.fiscal_year),
         halves=notes.HALVES,
         half_label=notes.half_label,
-        charts={key: _sparkline(progress, m) for key, m in progress.measures.items()},
+        charts={key: _sparkline(monthly, key) for key in kpi_progress.DEFINITIONS},
         status_label=_status_label,
-        years=funnel.known_years(db.session, measured_at),
+        years=kpi_progress.known_years(db.session, period.as_of),
     )
 
 
 @bp.get("/progress.csv")
 @roles(*ALL_STAFF)
 def dashboard_csv():
-    """Download the dashboard's measures as CSV (UTF-8 with BOM)."""
-    measured_at = figures.as_of()
-    fiscal_year = figures.selected_fiscal_year(measured_at)
-    p = funnel.progress(db.session, fiscal_year, measured_at)
-    header = [
-        "年度",
-        "基準日",
-        "区分",
-        "指標",
-        "実績",
-        "目標",
-        "旧目標",
-        "達成率",
-        "目安（経過按分）",
-        "着地見込み",
-        "状況",
-        "前年同期",
-        "前年同期は推計",
-        "前年同期差",
-        "前年同期比",
-        "定義",
-    ]
-    rows = []
-    for key in MEASURES:
-        m = p.measures[key]
-        last = m.last_year
-        rows.append(
-            [
-                fiscal.fy_display(fiscal_year),
-                p.as_of.isoformat(),
-                m.kind,
-                m.definition.label_ja,
-                m.actual,
-                m.target,
-                m.former_target,
-                _ratio(m.achievement),
-                m.expected_to_date,
-                m.projection,
-                STATUS_LABELS.get(m.status or "", ""),
-                last.value if last else None,
-                ("はい" if last.estimated else "いいえ") if last else None,
-                last.difference(m.actual) if last else None,
-                _ratio(last.ratio(m.actual)) if last else None,
-                m.definition.ja,
-            ]
-        )
-    for number, attended in enumerate(p.fair_attendance, start=1):
-        rows.append(
-            [fiscal.fy_display(fiscal_year), p.as_of.isoformat(), "KPI",
-             f"転職フェア参加者数（第{number}回）", attended, *[None] * 10,
-             funnel.FAIR_ATTENDANCE.ja]
-        )  # fmt: skip
-    return figures.csv_response(f"progress-{fiscal_year}.csv", header, rows)
+    """Download the dashboard's KPI table as CSV (UTF-8 with BOM)."""
+    period = figures.period()
+    table = kpi.kpi(db.session, period, figures.audience())
+    return figures.table_csv(f"progress-{period.fiscal_year}.csv", table)
 
 
-def _ratio(value: float | None) -> str | None:
-    return None if value is None else f"{value * 100:.0f}%"
+@bp.get("/monthly.csv")
+@roles(*ALL_STAFF)
+def monthly_csv():
+    """Download the measures month by month (the dashboard's curves) as CSV."""
+    period = figures.period()
+    _, monthly = _kpi_tables(period)
+    return figures.table_csv(f"monthly-{period.fiscal_year}.csv", monthly)
 
 
 def _history_chart(rows: list[dict]) -> dict:
@@ -172,19 +142,25 @@ def _history_chart(rows: list[dict]) -> dict:
     )
 
 
+def _history() -> Table:
+    measured_at = figures.as_of()
+    period = Period.of(fiscal.fiscal_year_of(measured_at), measured_at)
+    return kpi.history(db.session, period, figures.audience())
+
+
 @bp.get("/history")
 @roles(*ALL_STAFF)
 def history():
     """Show every fiscal year's figures with the change from the year before."""
-    measured_at = figures.as_of()
-    rows = funnel.year_on_year(funnel.history(db.session, measured_at))
+    table = _history()
+    rows = table.records()
     return figures.chart_page(
         "main/history.html",
         rows=rows,
-        as_of=measured_at,
-        current=fiscal.fiscal_year_of(measured_at),
-        definitions=funnel.DEFINITIONS,
-        fair_definition=funnel.FAIR_ATTENDANCE,
+        as_of=table.meta["as_of"],
+        current=table.meta["current"],
+        definitions=kpi_progress.DEFINITIONS,
+        fair_definition=kpi_progress.FAIR_ATTENDANCE,
         chart=_history_chart(rows),
     )
 
@@ -193,28 +169,7 @@ def history():
 @roles(*ALL_STAFF)
 def history_csv():
     """Download the year-on-year history as CSV (UTF-8 with BOM)."""
-    measured_at = figures.as_of()
-    rows = funnel.year_on_year(funnel.history(db.session, measured_at))
-    header = ["年度", "西暦年度"]
-    keys = ("new_registrants", "consultations", "fair_signups", "hires")
-    for key in keys:
-        label = funnel.DEFINITIONS[key].label_ja
-        header += [label, f"{label} 対前年度差", f"{label} 対前年度比"]
-    header += ["転職フェア参加者数（第1回／第2回／第3回）", "転職フェア参加者数（計）"]
-    out = []
-    for r in rows:
-        line: list = [r["label"], r["fiscal_year"]]
-        for key in keys:
-            change = r["changes"][key]
-            line += [
-                r[key],
-                change["difference"] if change else None,
-                _ratio(change["ratio"]) if change else None,
-            ]
-        attendance = " / ".join("—" if v is None else str(v) for v in r["fair_attendance"])
-        line += [attendance, r["fair_attendance_total"]]
-        out.append(line)
-    return figures.csv_response("history.csv", header, out)
+    return figures.table_csv("history.csv", _history())
 
 
 @bp.get(f"/vendor/plotly-{PLOTLY_VERSION}.min.js")

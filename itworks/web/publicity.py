@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from itworks.services.publicity import campaigns as publicity
+from itworks.tables import publicity as publicity_tables
 from itworks.tables import suppression
 
 from ..db import db
@@ -40,7 +41,7 @@ def _lang() -> str:
 
 def _model() -> str:
     model = request.args.get("model", "first")
-    if model not in publicity.MODELS:
+    if model not in publicity_tables.MODELS:
         abort(400)
     return model
 
@@ -48,7 +49,7 @@ def _model() -> str:
 def _mix_chart(mix, fiscal_year: int) -> dict:  # noqa: ANN001
     months = figures.month_labels(fiscal_year)
     traces = []
-    body = mix.drop(index=suppression.TOTAL_LABEL, columns=suppression.TOTAL_LABEL)
+    body = mix.frame.drop(index=suppression.TOTAL_LABEL, columns=["month", suppression.TOTAL_LABEL])
     for channel in body.columns:
         values, texts = figures.hidden_to_none(list(body[channel]))
         traces.append(
@@ -68,26 +69,25 @@ def _mix_chart(mix, fiscal_year: int) -> dict:  # noqa: ANN001
 @roles(*ALL_STAFF)
 def index():
     """Show the year's campaigns with reach, attributed people and cost per person."""
-    measured_at = figures.as_of()
-    fiscal_year = figures.selected_fiscal_year(measured_at)
+    period = figures.period()
+    audience = figures.audience()
     model = _model()
-    k = figures.small_cell_k()
-    result = publicity.evaluation(db.session, fiscal_year, measured_at, model=model, k=k)
-    mix = publicity.channel_mix(db.session, fiscal_year, measured_at, k=k)
+    result = publicity_tables.evaluation(db.session, period, audience, model=model)
+    mix = publicity_tables.channel_mix(db.session, period, audience)
+    campaigns = result.meta["campaigns"]
     return figures.chart_page(
         "publicity/index.html",
-        fiscal_year=fiscal_year,
-        as_of=measured_at,
+        fiscal_year=period.fiscal_year,
+        as_of=period.as_of,
         model=model,
-        result=result,
-        rows=result.table,
-        by_id={c.public_id: c for c in result.campaigns},
-        other_key=publicity.OTHER_KEY,
+        campaigns=campaigns,
+        rows=result.frame,
+        by_id={c.public_id: c for c in campaigns},
         mix=mix,
-        chart=_mix_chart(mix, fiscal_year),
-        months=figures.month_labels(fiscal_year),
+        chart=_mix_chart(mix, period.fiscal_year),
+        months=figures.month_labels(period.fiscal_year),
         channel_label=lambda c: publicity.channel_label(c, _lang()),
-        minimum=k,
+        minimum=audience.k,
     )
 
 
@@ -95,78 +95,18 @@ def index():
 @roles(*ALL_STAFF)
 def campaigns_csv():
     """Download the campaign evaluation table as CSV (UTF-8 with BOM)."""
-    measured_at = figures.as_of()
-    fiscal_year = figures.selected_fiscal_year(measured_at)
-    model = _model()
-    result = publicity.evaluation(
-        db.session, fiscal_year, measured_at, model=model, k=figures.small_cell_k()
-    )
-    by_id = {c.public_id: c for c in result.campaigns}
-    header = [
-        "キャンペーン",
-        "媒体",
-        "utm_campaign",
-        "開始日",
-        "終了日",
-        "費用（円）",
-        "目標リーチ",
-        "実績リーチ",
-        "リーチ達成率",
-        "クリック数",
-        "登録者（ファーストタッチ）",
-        "登録者（ラストタッチ）",
-        "相談者（ファーストタッチ）",
-        "相談者（ラストタッチ）",
-        "採用者（ファーストタッチ）",
-        "採用者（ラストタッチ）",
-        f"登録単価（{model}）",
-        f"相談単価（{model}）",
-        f"採用単価（{model}）",
-        "評価",
-    ]
-    rows = []
-    for key, row in result.table.iterrows():
-        c = by_id.get(key)
-        counts = [
-            figures.cell(row[f"{m}_{x}"]) for m in publicity.MEASURED for x in ("first", "last")
-        ]
-        achievement = row["reach_achievement"]
-        rows.append(
-            [
-                c.name if c else "キャンペーン外・その他",
-                publicity.channel_label(c.channel) if c else None,
-                c.utm_campaign if c else None,
-                c.starts_on.isoformat() if c else None,
-                c.ends_on.isoformat() if c and c.ends_on else None,
-                c.cost_yen if c else None,
-                c.reach_target if c else None,
-                c.reach_actual if c else None,
-                None if achievement is None else f"{achievement * 100:.0f}%",
-                c.clicks if c else None,
-                *counts,
-                row["cost_per_registrants"],
-                row["cost_per_consultations"],
-                row["cost_per_hires"],
-                c.evaluation if c else None,
-            ]
-        )
-    return figures.csv_response(f"publicity-{fiscal_year}.csv", header, rows)
+    period = figures.period()
+    table = publicity_tables.evaluation(db.session, period, figures.audience(), model=_model())
+    return figures.table_csv(f"publicity-{period.fiscal_year}.csv", table)
 
 
 @bp.get("/channels.csv")
 @roles(*ALL_STAFF)
 def channels_csv():
     """Download the channel mix by month as CSV (UTF-8 with BOM)."""
-    measured_at = figures.as_of()
-    fiscal_year = figures.selected_fiscal_year(measured_at)
-    mix = publicity.channel_mix(db.session, fiscal_year, measured_at, k=figures.small_cell_k())
-    months = figures.month_labels(fiscal_year)
-    header = ["登録月", *[publicity.channel_label(c, "ja") if c != "計" else "計" for c in mix]]
-    rows = [
-        [label if label == "計" else months[int(label)], *map(figures.cell, row)]
-        for label, row in mix.iterrows()
-    ]
-    return figures.csv_response(f"channels-{fiscal_year}.csv", header, rows)
+    period = figures.period()
+    table = publicity_tables.channel_mix(db.session, period, figures.audience())
+    return figures.table_csv(f"channels-{period.fiscal_year}.csv", table)
 
 
 def _render_form(form: EmptyForm, values: dict, errors: dict, campaign=None, status: int = 200):  # noqa: ANN001, ANN202

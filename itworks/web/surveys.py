@@ -31,6 +31,7 @@ from ..extensions import link_signer, vault
 from ..services.errors import Conflict, InvalidInput, NotFound
 from .access import ALL_STAFF, PERSONAL_DATA, public, roles
 from .auth import current_staff
+from .text import error_text, flash_error
 
 bp = Blueprint("surveys", __name__)
 
@@ -167,7 +168,7 @@ def create_link(public_id: str):
     except NotFound:
         abort(404)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return redirect(url_for("registrants.detail", public_id=public_id))
     url = url_for("surveys.answer", token=token, _external=True)
     flash(_("回答用リンクを作成しました（有効期限14日・1回限り）: %(url)s", url=url), "ok")
@@ -266,7 +267,7 @@ def rounds_create():
     except InvalidInput as exc:
         errors.update(exc.errors)
     except Conflict as exc:
-        errors["name"] = str(exc)
+        errors["name"] = error_text(exc)
     reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
     return render_template(
         "surveys/rounds.html", reports=reports, errors=errors, form=request.form

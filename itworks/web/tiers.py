@@ -31,34 +31,19 @@ from itworks.services.tiers import recontact as tiers_recontact
 from itworks.services.tiers import segment, tiers
 from itworks.tables import movement as tiers_movement
 
+from .. import vocabulary
 from ..db import db
 from ..extensions import vault
 from ..services.errors import Conflict, InvalidInput, NotFound
 from .access import ALL_STAFF, PERSONAL_DATA, roles
 from .auth import current_staff
+from .text import flash_error, lazy_labels, localize
 
 bp = Blueprint("tiers", __name__, url_prefix="/tiers")
 
-TIER_LABELS = {
-    "move_now": _l("直ぐに島根へUIターンしたい"),
-    "few_years": _l("何年か先にUIターンを検討中"),
-    "region_undecided": _l("Iターンしたいが地域は未確定"),
-    "one_option": _l("UIターンも選択肢の一つ"),
-    "none": _l("未分類"),
-}
-TIER_METHOD_LABELS = {
-    "model": _l("モデルの提案"),
-    "coordinator": _l("コーディネーターが確定"),
-    "import": _l("取り込み（確定済み）"),
-}
-CONTACT_CHANNEL_LABELS = {
-    "email": _l("メール"),
-    "phone": _l("電話"),
-    "meeting": _l("対面の面談"),
-    "online": _l("オンライン面談"),
-    "line": _l("LINE"),
-    "other": _l("その他"),
-}
+TIER_LABELS = {**lazy_labels(vocabulary.TIER_LABELS), "none": _l(vocabulary.NO_TIER.msgid)}
+TIER_METHOD_LABELS = lazy_labels(vocabulary.TIER_METHOD_LABELS)
+CONTACT_CHANNEL_LABELS = lazy_labels(vocabulary.CONTACT_CHANNEL_LABELS)
 
 
 def _today():  # noqa: ANN202
@@ -92,7 +77,7 @@ def run():
     try:
         record = segment.run(db.session, started_by=staff.username, actor=staff)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return redirect(url_for("tiers.index"))
     flash(_("%(n)s 人のティアを提案しました。", n=f"{record.registrants:,}"), "ok")
     return redirect(url_for("tiers.index"))
@@ -208,7 +193,7 @@ def _back(public_id: str):  # noqa: ANN202
 
 def _flash_errors(exc: InvalidInput) -> None:
     for message in exc.errors.values():
-        flash(message, "error")
+        flash(str(localize(message)), "error")
 
 
 @bp.post("/registrants/<public_id>/tier")
@@ -229,7 +214,7 @@ def confirm(public_id: str):
         _flash_errors(exc)
         return _back(public_id)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return _back(public_id)
     flash(_("ティアを確定しました。"), "ok")
     return _back(public_id)
@@ -253,13 +238,13 @@ def log_contact(public_id: str):
         _flash_errors(exc)
         return _back(public_id)
     except Conflict as exc:
-        flash(str(exc), "error")
+        flash_error(exc)
         return _back(public_id)
     flash(_("連絡を記録しました。"), "ok")
     return _back(public_id)
 
 
-def tier_panel(public_id: str) -> tiers.TierPanel | None:
+def tier_panel(public_id: str) -> tiers_recontact.ContactPanel | None:
     """The tier section of a registrant's page (for coordinators and admins only)."""
     if not current_user.is_authenticated or current_user.role not in PERSONAL_DATA:
         return None
@@ -267,10 +252,7 @@ def tier_panel(public_id: str) -> tiers.TierPanel | None:
         registrant = registrants.get(db.session, public_id)
     except NotFound:
         return None
-    panel = tiers.panel(db.session, registrant)
-    panel.contact = tiers_recontact.status_of(db.session, registrant, _intervals(), _today())
-    panel.contacts = tiers_recontact.contacts(db.session, registrant)
-    return panel
+    return tiers_recontact.panel(db.session, registrant, _intervals(), _today())
 
 
 def init_app(app: Flask) -> None:
@@ -283,6 +265,6 @@ def init_app(app: Flask) -> None:
             "TIER_LABELS": TIER_LABELS,
             "TIER_METHOD_LABELS": TIER_METHOD_LABELS,
             "CONTACT_CHANNEL_LABELS": CONTACT_CHANNEL_LABELS,
-            "CONTACT_CHANNELS": tiers_recontact.CHANNELS,
-            "TIERS": tiers.TIERS,
+            "CONTACT_CHANNELS": vocabulary.CONTACT_CHANNELS,
+            "TIERS": vocabulary.TIERS,
         }

@@ -3,6 +3,8 @@ and every reply conforming to the OpenAPI document."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +35,8 @@ SPECIFICATION = [
     {"fiscal_year": 2021, "label": "令和3年度", "new_registrants": 247, "consultations": 41,
      "fair_attendance": [62, 72, 66], "fair_signups": None, "hires": 23},
 ]  # fmt: skip
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @pytest.fixture
@@ -89,7 +93,9 @@ def test_any_staff_session_may_read(client, auth, app, role) -> None:  # noqa: A
 def test_intake_token_is_refused(client, intake_headers) -> None:  # noqa: ANN001
     response = client.get("/api/v1/funnel", headers=intake_headers)
     assert response.status_code == 403
-    assert " / " in response.json["errors"]["authorization"]
+    assert JAPANESE.search(response.json["errors"]["authorization"])  # Japanese by default
+    english = client.get("/api/v1/funnel", headers={**intake_headers, "Accept-Language": "en"})
+    assert english.json["errors"]["authorization"] == "This token's scope does not allow this"
 
 
 def test_no_token_no_session_is_401(client) -> None:  # noqa: ANN001
@@ -102,7 +108,13 @@ def test_bad_fiscal_year_is_422_json(client, read_headers, fy) -> None:  # noqa:
     response = client.get(f"/api/v1/funnel?fy={fy}", headers=read_headers)
     assert response.status_code == 422
     assert response.is_json
-    assert " / " in response.json["errors"]["fy"]
+    assert JAPANESE.search(response.json["errors"]["fy"])  # Japanese by default
+    english = client.get(
+        f"/api/v1/funnel?fy={fy}", headers={**read_headers, "Accept-Language": "en-GB,en;q=0.8"}
+    )
+    assert english.status_code == 422
+    assert "fiscal year" in english.json["errors"]["fy"]
+    assert not JAPANESE.search(english.json["errors"]["fy"])
 
 
 def _settings(max_examples: int) -> settings:

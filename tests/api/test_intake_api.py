@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from testsupport import person
 
 URL = "/api/v1/registrations"
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def count(session, model) -> int:  # noqa: ANN001
@@ -120,7 +122,7 @@ BAD_FIELDS = [
 
 
 @pytest.mark.parametrize(("field", "change"), BAD_FIELDS)
-def test_bad_fields_are_422_naming_the_field_in_two_languages(
+def test_bad_fields_are_422_naming_the_field_in_the_request_language(
     client, intake_headers, session, caplog, field, change
 ) -> None:
     from itworks.models import Registrant
@@ -130,7 +132,14 @@ def test_bad_fields_are_422_naming_the_field_in_two_languages(
     assert response.status_code == 422
     errors = response.json["errors"]
     assert field in errors
-    assert " / " in errors[field]  # Japanese / English
+    assert JAPANESE.search(errors[field])  # Japanese by default
+    english = client.post(
+        URL, json=person(**change), headers={**intake_headers, "Accept-Language": "en"}
+    )
+    assert english.status_code == 422
+    assert field in english.json["errors"]
+    assert not JAPANESE.search(english.json["errors"][field])
+    assert re.search("[A-Za-z]{2}", english.json["errors"][field])
     assert count(session, Registrant) == 0
     for value in ("山田", "taro1@example.jp", "1234-0001", "not-an-email"):
         assert value not in caplog.text

@@ -6,9 +6,17 @@ import re
 import tomllib
 from pathlib import Path
 
+from itworks import crypto
 from itworks.config import DEFAULTS
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config.example.toml"
+KEYS = [
+    (crypto.MASTER_KEY_FILE, crypto.MASTER_KEY_ENV),
+    (crypto.INDEX_KEY_FILE, crypto.INDEX_KEY_ENV),
+    (crypto.SESSION_KEY_FILE, crypto.SESSION_KEY_ENV),
+    (crypto.SIGNING_KEY_FILE, crypto.SIGNING_KEY_ENV),
+]
 
 
 def test_every_default_is_documented_with_a_comment() -> None:
@@ -31,3 +39,13 @@ def test_example_values_equal_the_defaults() -> None:
     for key, value in example.items():
         assert key in DEFAULTS, f"{key} is not a known setting"
         assert DEFAULTS[key] == value, key
+
+
+def test_every_key_the_app_needs_is_documented() -> None:
+    """The app refuses to start without these, so the reader must find all of them."""
+    example = EXAMPLE.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for filename, variable in KEYS:
+        for name, text in (("config.example.toml", example), ("README.md", readme)):
+            assert filename in text, f"{filename} is not in {name}"
+            assert variable in text, f"{variable} is not in {name}"

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from itworks.i18n import translate
 from itworks.japanese import (
     PREFECTURES,
     is_kana_reading,
@@ -18,7 +19,7 @@ from itworks.japanese import (
     to_katakana,
 )
 
-PHONE_ERROR = "電話番号の形式が正しくありません / Invalid phone number"
+PHONE_ERROR = "電話番号の形式が正しくありません"  # en: "Invalid phone number"
 
 
 def full_width(s: str) -> str:
@@ -183,8 +184,9 @@ def test_invalid_phone_raises_without_echoing_input(raw: str) -> None:
 
 @pytest.mark.parametrize("raw", [None, 9012345678])
 def test_non_string_phone_is_rejected(raw: object) -> None:
-    with pytest.raises(ValueError, match="Invalid phone number"):
+    with pytest.raises(ValueError, match=PHONE_ERROR) as excinfo:
         normalize_phone(raw)  # type: ignore[arg-type]
+    assert translate(excinfo.value.args[0], "en") == "Invalid phone number"
 
 
 _separator = st.sampled_from(["", "-", " ", ".", "ー", "−", "–", "—", "‐", "ｰ", "　"])
@@ -353,10 +355,8 @@ def test_parse_prefecture_examples(value: str | int, expected: str) -> None:
 def test_invalid_prefecture(value: object) -> None:
     with pytest.raises(ValueError) as excinfo:
         parse_prefecture(value)  # type: ignore[arg-type]
-    assert str(excinfo.value) == (
-        "都道府県名またはJISコード(01〜47)を指定してください / "
-        "Use a prefecture name or JIS code 01–47"
-    )
+    assert str(excinfo.value) == "都道府県名またはJISコード(01〜47)を指定してください"
+    assert translate(excinfo.value.args[0], "en") == "Use a prefecture name or JIS code 01–47"
     with pytest.raises(ValueError):
         prefecture_code(value)  # type: ignore[arg-type]
 

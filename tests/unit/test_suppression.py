@@ -182,3 +182,24 @@ def test_also_hide_forces_a_cell_and_its_complements():
     assert _recoverable(hidden) == []
     counts = suppress_counts(pd.Series({"a": 10, "b": 20, "c": 30}), 5, also_hide=["b"])
     assert counts.to_dict() == {"a": "x", "b": "x", "c": 30}
+
+
+@pytest.mark.parametrize(
+    "table", [[[3, 6], [8, 9], [2, 0]], [[1, 7, 6], [0, 9, 12], [5, 5, 0]], [[2], [7]]]
+)
+def test_totals_published_elsewhere_stay_shown_and_protect_the_rest(table) -> None:  # noqa: ANN001
+    values = np.array(table)
+    full = _full(values)
+    rows = [*range(values.shape[0]), TOTAL_LABEL]
+    out = suppress_crosstab(pd.DataFrame(values), 5, published=[(r, TOTAL_LABEL) for r in rows])
+    assert list(out[TOTAL_LABEL]) == list(full[:, -1])  # the row totals, exactly
+    hidden = np.array([[is_hidden(v) for v in row] for row in out.to_numpy()])
+    assert _recoverable(hidden) == []
+    for r in range(full.shape[0]):
+        for c in range(full.shape[1] - 1):
+            value = out.iat[r, c]
+            if not is_hidden(value):
+                assert value == full[r, c]
+                # a small cell is shown only when the published figures give it away
+                if 1 <= value < 5:
+                    assert values.shape[1] == 1

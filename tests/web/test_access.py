@@ -68,3 +68,30 @@ def test_security_headers(client) -> None:
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_only_over_https_outside_development(app) -> None:
+    app.config["DEVELOPMENT"] = False
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://itworks.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_no_hsts_in_development(app) -> None:
+    app.config["DEVELOPMENT"] = True
+    response = app.test_client().get("/login", base_url="https://itworks.example")
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_a_forwarded_https_header_is_not_trusted_without_proxy_count(app) -> None:
+    app.config["DEVELOPMENT"] = False
+    forwarded = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    # A client cannot claim HTTPS by a header unless PROXY_COUNT trusts a proxy.
+    assert "Strict-Transport-Security" not in forwarded.headers
+
+
+def test_hsts_can_be_switched_off(app) -> None:
+    app.config.update(DEVELOPMENT=False, HSTS_MAX_AGE=0)
+    response = app.test_client().get("/login", base_url="https://itworks.example")
+    assert "Strict-Transport-Security" not in response.headers

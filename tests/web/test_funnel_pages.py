@@ -13,6 +13,8 @@ from funnelsupport import Records
 
 from testsupport import PASSWORD, csrf_token
 
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
 
 @pytest.fixture
 def year(app, session) -> Records:  # noqa: ANN001
@@ -140,8 +142,17 @@ def test_prefecture_publicity_hides_small_attributions(client, auth, year) -> No
     assert rows[1][14] == "<5"
     mix = _csv(client.get("/publicity/channels.csv"))
     for line in mix[1:]:
-        for value in line[1:]:
+        for value in line[1:-1]:
             assert not (value.isdigit() and 1 <= int(value) < 5)
+    # A month's total is the month's new registrants, published exactly on the
+    # dashboard: the channel mix shows the same figure (June: the 3 from Twitter), and
+    # the channels within it stay hidden.
+    monthly = _csv(client.get("/monthly.csv"))
+    column = monthly[0].index("新規登録者数（月）")
+    registered = {row[0][5:]: row[column] for row in monthly[1:] if row[column]}
+    assert {line[0]: line[-1] for line in mix[1:-1]} == registered
+    june = next(line for line in mix if line[0] == "6月")
+    assert june[-1] == "3" and "3" not in june[1:-1]
 
 
 def test_coordinator_creates_and_edits_a_campaign(client, auth, year, session) -> None:  # noqa: ANN001
@@ -196,7 +207,7 @@ def test_campaign_form_errors_are_bilingual_per_field(client, auth, year) -> Non
     assert response.status_code == 422
     errors = re.findall(r'<p class="field-error"[^>]*>([^<]+)</p>', response.text)
     assert len(errors) >= 4
-    assert all(" / " in e for e in errors)
+    assert all(JAPANESE.search(e) for e in errors)  # the page's language
     taken = client.post(
         "/publicity/campaigns/new",
         data={
@@ -208,7 +219,7 @@ def test_campaign_form_errors_are_bilingual_per_field(client, auth, year) -> Non
             "cost_yen": "0",
         },
     )
-    assert taken.status_code == 422 and "is taken" in taken.text
+    assert taken.status_code == 422 and "この utm_campaign は使われています" in taken.text
 
 
 def test_campaign_form_needs_csrf(client, auth, year) -> None:  # noqa: ANN001
@@ -264,7 +275,14 @@ def test_note_too_long_is_a_bilingual_error(client, auth, year) -> None:  # noqa
         data={"csrf_token": csrf_token(form.text), "done": "あ" * 4001, "countermeasures": ""},
     )
     assert response.status_code == 422
-    assert "Up to 4000 characters" in response.text
+    assert "4000文字以内で入力してください" in response.text
+    client.get("/?lang=en")
+    english = client.post(
+        "/notes/2022/consultations/second",
+        data={"csrf_token": csrf_token(form.text), "done": "あ" * 4001, "countermeasures": ""},
+    )
+    assert english.status_code == 422
+    assert "At most 4000 characters" in english.text
 
 
 @pytest.mark.parametrize("role", ["prefecture", "coordinator"])

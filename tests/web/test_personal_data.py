@@ -18,13 +18,16 @@ from testsupport import PASSWORD
 def seeded(app, session, caplog):  # noqa: ANN001, ANN201
     """Load demo registrants and return every personal value they hold, in clear."""
     from itworks.demo import demo
-    from itworks.extensions import vault
+    from itworks.extensions import link_signer, vault
     from itworks.models import Registrant
-    from itworks.services.intake import registrants
+    from itworks.services.intake import arrivals, registrants
 
     caplog.set_level(logging.DEBUG)
     with app.app_context():
-        demo.load(session, vault(), count=30)
+        notice = arrivals.Notice(
+            app.config["PRIVACY_NOTICE_VERSION"], app.config["PRIVACY_NOTICE_TEXT"]
+        )
+        demo.load(session, vault(), link_signer(), notice, count=30)
         values: set[str] = set()
         for row in session.scalars(sa.select(Registrant)):
             personal, unreadable = registrants.decrypt_fields(vault(), row)

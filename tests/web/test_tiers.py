@@ -92,7 +92,17 @@ def test_bad_confirmation_is_explained_not_stored(app, client, auth, people):
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert "Choose a tier" in response.text and "Unknown reason code" in response.text
+    assert (
+        "ティアを選んでください" in response.text
+        and "理由コードが正しくありません" in response.text
+    )
+    client.get("/?lang=en")
+    english = client.post(
+        f"/tiers/registrants/{public_id}/tier",
+        data={"tier": "later", "reason": "nope", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Choose a tier" in english.text and "Unknown reason code" in english.text
     assert _audit(app, "tier.assign") == []
     assert (
         client.post(
@@ -211,7 +221,7 @@ def test_contact_log_moves_the_next_contact_date(app, client, auth, people):
         data={"channel": "pigeon", "contacted_at": "2099-01-01", "csrf_token": csrf_token(page)},
         follow_redirects=True,
     )
-    assert "Choose how the contact was made" in bad.text and "future" in bad.text
+    assert "連絡方法を選んでください" in bad.text and "未来の日時は記録できません" in bad.text
     (event,) = _audit(app, "contact.log")
     assert event.entity_id == public_id and event.detail == {"channel": "phone"}
 

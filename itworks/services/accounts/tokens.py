@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from itworks import crypto
-from itworks.db import touch
+from itworks.database import touch
+from itworks.i18n import N_
 from itworks.models import ApiToken, utcnow
 from itworks.services import audit
 from itworks.services.accounts.users import USERNAME_RE
@@ -22,13 +23,13 @@ def create(session: Session, name: str, scope: str, *, actor_label: str = "cli")
     """Create a token and return it; it cannot be shown again."""
     errors = {}
     if not USERNAME_RE.match(name or ""):
-        errors["name"] = "名前は英小文字・数字・._- の3〜64文字です / Name: 3–64 of a-z 0-9 . _ -"
+        errors["name"] = N_("名前は英小文字・数字・._- の3〜64文字です")
     if scope not in SCOPES:
-        errors["scope"] = "スコープは intake か read です / Scope must be intake or read"
+        errors["scope"] = N_("スコープは intake か read です")
     if errors:
         raise InvalidInput(errors)
     if session.scalar(sa.select(ApiToken.id).where(ApiToken.name == name)) is not None:
-        raise Conflict(f"トークン {name} は既にあります / Token {name} already exists")
+        raise Conflict(N_("トークン %(name)s は既にあります", name=name))
     token = TOKEN_PREFIX + crypto.new_token()
     session.add(ApiToken(name=name, scope=scope, digest=crypto.token_digest(token)))
     audit.record(
@@ -46,7 +47,7 @@ def create(session: Session, name: str, scope: str, *, actor_label: str = "cli")
 def revoke(session: Session, name: str, *, actor_label: str = "cli") -> None:
     row = session.scalar(sa.select(ApiToken).where(ApiToken.name == name))
     if row is None:
-        raise NotFound(f"トークン {name} はありません / No token {name}")
+        raise NotFound(N_("トークン %(name)s はありません", name=name))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record(

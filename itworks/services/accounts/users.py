@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from itworks import crypto
 from itworks.crypto import Vault
-from itworks.db import begin_write, touch
+from itworks.database import begin_write, touch
+from itworks.i18n import N_
 from itworks.models import ROLES, LoginFailure, LoginSession, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput, NotFound
@@ -20,9 +21,8 @@ from itworks.services.errors import Conflict, InvalidInput, NotFound
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
 
-LOGIN_REFUSED = (
+LOGIN_REFUSED = N_(
     "ユーザー名またはパスワードが正しくありません。繰り返し失敗した場合はしばらくお待ちください。"
-    " / Wrong username or password. After repeated failures, wait a while before trying again."
 )
 
 
@@ -43,17 +43,11 @@ class LoginPolicy:
 def _validate_account(username: str, role: str, password: str | None) -> None:
     errors = {}
     if not USERNAME_RE.match(username or ""):
-        errors["username"] = (
-            "ユーザー名は英小文字・数字・._- の3〜64文字です"
-            " / Username: 3–64 lower-case letters, digits or . _ -"
-        )
+        errors["username"] = N_("ユーザー名は英小文字・数字・._- の3〜64文字です")
     if role not in ROLES:
-        errors["role"] = f"役割は {', '.join(ROLES)} のいずれかです / Role must be one of {ROLES}"
+        errors["role"] = N_("役割は %(codes)s のいずれかです", codes=", ".join(ROLES))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = (
-            f"パスワードは{MIN_PASSWORD_LENGTH}文字以上です"
-            f" / Password must be at least {MIN_PASSWORD_LENGTH} characters"
-        )
+        errors["password"] = N_("パスワードは%(n)s文字以上です", n=MIN_PASSWORD_LENGTH)
     if errors:
         raise InvalidInput(errors)
 
@@ -64,7 +58,7 @@ def create_user(
     username = (username or "").strip()
     _validate_account(username, role, password)
     if session.scalar(sa.select(User.id).where(User.username == username)):
-        raise Conflict(f"ユーザー {username} は既に存在します / User {username} already exists")
+        raise Conflict(N_("ユーザー %(name)s は既に存在します", name=username))
     user = User(username=username, role=role, password_hash=crypto.hash_password(password))
     session.add(user)
     session.flush()
@@ -114,7 +108,7 @@ def set_active(session: Session, username: str, active: bool, *, actor_label: st
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"ユーザー {username} はいません / No user {username}")
+        raise NotFound(N_("ユーザー %(name)s はいません", name=username))
     return user
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.i18n import N_
 from itworks.models import EVENT_KINDS, Event
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
@@ -27,23 +28,19 @@ def create_event(
 ) -> Event:
     errors = {}
     if kind not in EVENT_KINDS:
-        errors["kind"] = (
-            f"種類は {', '.join(EVENT_KINDS)} のいずれかです / Kind must be one of {EVENT_KINDS}"
-        )
+        errors["kind"] = N_("種類は %(codes)s のいずれかです", codes=", ".join(EVENT_KINDS))
     if not name or not name.strip() or len(name) > 200:
-        errors["name"] = "名前は1〜200文字です / Name: 1–200 characters"
+        errors["name"] = N_("名前は1〜200文字です")
     if kind == "fair" and fair_number not in range(1, 10):
-        errors["fair_number"] = (
-            "転職フェアには回数（1〜9）が必要です / A fair needs its number (1–9)"
-        )
+        errors["fair_number"] = N_("転職フェアには回数（1〜9）が必要です")
     if kind != "fair" and fair_number is not None:
-        errors["fair_number"] = "回数は転職フェアだけに付けます / Only fairs have a number"
+        errors["fair_number"] = N_("回数は転職フェアだけに付けます")
     if starts_at.tzinfo is None:
-        errors["starts_at"] = "タイムゾーン付きの日時が必要です / Needs a time zone"
+        errors["starts_at"] = N_("タイムゾーン付きの日時が必要です")
     elif ends_at is not None and ends_at < starts_at:
-        errors["ends_at"] = "終了は開始より後です / Must be after the start"
+        errors["ends_at"] = N_("終了は開始より後です")
     if capacity is not None and capacity < 1:
-        errors["capacity"] = "定員は1以上です / Capacity must be at least 1"
+        errors["capacity"] = N_("定員は1以上です")
     if errors:
         raise InvalidInput(errors)
     event = Event(

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from itworks import crypto
 from itworks.crypto import Vault
-from itworks.db import begin_write
+from itworks.database import begin_write
+from itworks.i18n import N_
 from itworks.models import Event, EventSignup, Registrant, User, utcnow
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
@@ -32,17 +33,13 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 8
 CONSENT_MESSAGES = {
-    "missing": "個人情報の取扱いへの同意が必要です / Consent to the privacy notice is required",
-    "not_agreed": "同意（agreed: true）が必要です / Consent must be agreed: true",
-    "version": "現在の個人情報の取扱い（版: {v}）への同意が必要です"
-    " / Consent must be to the current privacy notice (version {v})",
-    "shape": '{"notice_version": "...", "agreed": true} の形で送ってください'
-    ' / Send {"notice_version": "...", "agreed": true}',
+    "missing": N_("個人情報の取扱いへの同意が必要です"),
+    "not_agreed": N_("同意（agreed: true）が必要です"),
+    "version": N_("現在の個人情報の取扱い（版: %(v)s）への同意が必要です"),
+    "shape": N_('{"notice_version": "...", "agreed": true} の形で送ってください'),
 }
-EVENT_MESSAGE = "該当する転職フェアがありません / No such job fair"
-REFERRER_MESSAGE = (
-    "参照元は2000文字以内の文字列です / Referrer must be text of at most 2000 characters"
-)
+EVENT_MESSAGE = N_("該当する転職フェアがありません")
+REFERRER_MESSAGE = N_("参照元は2000文字以内の文字列です")
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def _check_consent(errors: dict[str, str], consent: Any, notice: Notice) -> None
     elif consent.get("agreed") is not True:
         errors["consent"] = CONSENT_MESSAGES["not_agreed"]
     elif consent.get("notice_version") != notice.version:
-        errors["consent"] = CONSENT_MESSAGES["version"].format(v=notice.version)
+        errors["consent"] = CONSENT_MESSAGES["version"].bind(v=notice.version)
 
 
 def validate(
@@ -225,7 +222,7 @@ PERSON_FIELDS = {
     "utm",
     "referrer",
 }
-UNKNOWN_FIELD = "不明な項目です / Unknown field"
+UNKNOWN_FIELD = N_("不明な項目です")
 
 
 def validate_payload(

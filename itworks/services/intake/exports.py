@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from itworks import csvio
 from itworks.crypto import Vault
-from itworks.models import PERSONAL_FIELDS, Registrant, TierAssignment
+from itworks.models import PERSONAL_FIELDS, Registrant
 from itworks.services import audit
 from itworks.services.intake import registrants
+from itworks.services.tiers.tiers import current_tiers
 
 HEADER = (
     "public_id",
@@ -32,22 +33,6 @@ HEADER = (
     "tier_method",
     "erased",
 )
-
-
-def current_tiers(session: Session) -> dict[int, tuple[str, str]]:
-    """registrant id → (tier, method): a coordinator's word wins over the model's."""
-    rows = session.execute(
-        sa.select(
-            TierAssignment.registrant_id, TierAssignment.tier, TierAssignment.method
-        ).order_by(TierAssignment.assigned_at, TierAssignment.id)
-    ).all()
-    current: dict[int, tuple[str, str]] = {}
-    for registrant_id, tier, method in rows:
-        held = current.get(registrant_id)
-        if held and held[1] in ("coordinator", "import") and method == "model":
-            continue
-        current[registrant_id] = (tier, method)
-    return current
 
 
 def export_registrants(session: Session, vault: Vault, handle: TextIO, *, actor_label: str) -> int:

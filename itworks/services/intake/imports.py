@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from itworks import csvio
 from itworks.crypto import Vault
-from itworks.db import begin_write
+from itworks.database import begin_write
+from itworks.i18n import N_, message_of
 from itworks.japanese import is_valid_email, normalize_email
 from itworks.models import Registrant
 from itworks.services import audit
@@ -114,11 +115,11 @@ def read_table(
     try:
         columns, rows, summary.encoding = csvio.read_rows(data, aliases)
     except csvio.CsvFormatError as exc:
-        file_error(summary, str(exc))
+        file_error(summary, message_of(exc))
         return None
     missing = [c for c in required if c not in columns]
     for column in missing:
-        file_error(summary, f"列がありません: {column} / Column missing: {column}", field=column)
+        file_error(summary, N_("列がありません: %(column)s", column=column), field=column)
     return None if missing else rows
 
 
@@ -148,10 +149,10 @@ def _parse_registrant_row(line: int, values: dict[str, str], consent_version: st
     registered_at = None
     try:
         if "registered_at" not in values:
-            raise ValueError("登録日が必要です / registered_at is required")
+            raise ValueError(N_("登録日が必要です"))
         registered_at = csvio.parse_datetime(values["registered_at"])
     except ValueError as exc:
-        errors["registered_at"] = str(exc)
+        errors["registered_at"] = message_of(exc)
     payload: dict[str, Any] = {
         k: v
         for k, v in values.items()
@@ -260,7 +261,7 @@ SURVEY_META_COLUMNS = {
     "email": EMAIL_HEADERS,
     "submitted_at": ("回答日", "回答日時", "submitted"),
 }
-UNKNOWN_EMAIL = "このメールアドレスの登録者がいません / No registrant has this email"
+UNKNOWN_EMAIL = N_("このメールアドレスの登録者がいません")
 
 
 def import_survey_responses(
@@ -299,7 +300,7 @@ def import_survey_responses(
             try:
                 submitted_at = csvio.parse_datetime(values["submitted_at"])
             except ValueError as exc:
-                errors["submitted_at"] = str(exc)
+                errors["submitted_at"] = message_of(exc)
         raw = {
             q.id: (values[q.id].split(";") if q.type == "multiple" else values[q.id])
             for q in instrument.questions
@@ -308,7 +309,7 @@ def import_survey_responses(
         try:
             cleaned = survey_responses.clean(raw, instrument, partial=True)
             if not cleaned:
-                errors["answers"] = "回答がありません / The row has no answers"
+                errors["answers"] = N_("回答がありません")
         except InvalidInput as exc:
             errors.update(exc.errors)
         if errors:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from itworks import japanese
 from itworks.crypto import DecryptionError, Vault
+from itworks.i18n import N_, message_of
 from itworks.models import (
     ORIGINS,
     PERSONAL_FIELDS,
@@ -36,17 +37,14 @@ UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 MAX_LENGTHS = {"name": 100, "name_kana": 100, "email": 254, "employer": 200}
 
 MESSAGES = {
-    "required": "必須項目です / This field is required",
-    "too_long": "{n}文字以内で入力してください / At most {n} characters",
-    "not_text": "文字列で入力してください / Must be text",
-    "kana": "カタカナまたはひらがなで入力してください / Use katakana or hiragana",
-    "email": "メールアドレスの形式が正しくありません / Invalid email address",
-    "birth_year": (
-        "生年は{lo}〜{hi}の西暦で入力してください / Birth year must be between {lo} and {hi}"
-    ),
-    "origin": "u_turn, i_turn, unknown のいずれかです / Must be u_turn, i_turn or unknown",
-    "utm": "UTMは source, medium, campaign, term, content の文字列です"
-    " / UTM takes source, medium, campaign, term, content as text",
+    "required": N_("必須項目です"),
+    "too_long": N_("%(n)s文字以内で入力してください"),
+    "not_text": N_("文字列で入力してください"),
+    "kana": N_("カタカナまたはひらがなで入力してください"),
+    "email": N_("メールアドレスの形式が正しくありません"),
+    "birth_year": (N_("生年は%(lo)s〜%(hi)sの西暦で入力してください")),
+    "origin": N_("u_turn, i_turn, unknown のいずれかです"),
+    "utm": N_("UTMは source, medium, campaign, term, content の文字列です"),
 }
 
 
@@ -91,7 +89,7 @@ def _text(errors: dict[str, str], data: Mapping[str, Any], name: str, required: 
         return None
     limit = MAX_LENGTHS.get(name)
     if limit and len(value) > limit:
-        errors[name] = MESSAGES["too_long"].format(n=limit)
+        errors[name] = MESSAGES["too_long"].bind(n=limit)
         return None
     return value
 
@@ -125,13 +123,13 @@ def clean_person(data: Mapping[str, Any], today: date | None = None) -> dict[str
         try:
             out["phone"] = japanese.normalize_phone(phone if isinstance(phone, str) else "")
         except ValueError as exc:
-            errors["phone"] = str(exc)
+            errors["phone"] = message_of(exc)
     pref = data.get("residence_prefecture")
     if pref not in (None, ""):
         try:
             out["residence_prefecture"] = japanese.parse_prefecture(pref)
         except (ValueError, TypeError) as exc:
-            errors["residence_prefecture"] = str(exc)
+            errors["residence_prefecture"] = message_of(exc)
     birth_year = data.get("birth_year")
     if birth_year not in (None, ""):
         year = today.year if today else utcnow().year
@@ -146,7 +144,7 @@ def clean_person(data: Mapping[str, Any], today: date | None = None) -> dict[str
                 raise ValueError
             out["birth_year"] = value
         except (ValueError, TypeError):
-            errors["birth_year"] = MESSAGES["birth_year"].format(lo=lo, hi=hi)
+            errors["birth_year"] = MESSAGES["birth_year"].bind(lo=lo, hi=hi)
     origin = data.get("origin") or "unknown"
     if origin in ORIGINS:
         out["origin"] = origin
@@ -306,7 +304,7 @@ def add_touch(
 def get(session: Session, public_id: str) -> Registrant:
     registrant = session.scalar(sa.select(Registrant).where(Registrant.public_id == public_id))
     if registrant is None:
-        raise NotFound("登録者が見つかりません / Registrant not found")
+        raise NotFound(N_("登録者が見つかりません"))
     return registrant
 
 

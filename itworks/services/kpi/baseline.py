@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.i18n import N_
 from itworks.models import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, ReasonCode
 from itworks.services import audit
 from itworks.services.errors import InvalidInput, NotFound
@@ -73,13 +74,10 @@ def set_target(
 ) -> KpiTarget:
     if measure not in MEASURES:
         raise InvalidInput(
-            {
-                "measure": f"指標は {', '.join(MEASURES)} のいずれかです / "
-                f"Measure must be one of {', '.join(MEASURES)}"
-            }
+            {"measure": N_("指標は %(codes)s のいずれかです", codes=", ".join(MEASURES))}
         )
     if target < 0 or (former_target is not None and former_target < 0):
-        raise InvalidInput({"target": "0以上の整数です / Must be a whole number ≥ 0"})
+        raise InvalidInput({"target": N_("0以上の整数です")})
     row = session.scalar(
         sa.select(KpiTarget).where(
             KpiTarget.fiscal_year == fiscal_year, KpiTarget.measure == measure
@@ -125,16 +123,13 @@ def set_history(
 ) -> KpiHistory:
     if field not in HISTORY_FIELDS:
         raise InvalidInput(
-            {
-                "field": f"項目は {', '.join(HISTORY_FIELDS)} のいずれかです / "
-                f"Field must be one of {', '.join(HISTORY_FIELDS)}"
-            }
+            {"field": N_("項目は %(codes)s のいずれかです", codes=", ".join(HISTORY_FIELDS))}
         )
     if value is not None and value < 0:
-        raise InvalidInput({"value": "0以上の整数です / Must be a whole number ≥ 0"})
+        raise InvalidInput({"value": N_("0以上の整数です")})
     row = session.get(KpiHistory, fiscal_year)
     if row is None:
-        raise NotFound(f"{fiscal_year}年度の実績はありません / No history for FY{fiscal_year}")
+        raise NotFound(N_("%(fy)s年度の実績はありません", fy=fiscal_year))
     setattr(row, field, value)
     audit.record(
         session,

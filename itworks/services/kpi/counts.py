@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from itworks import fiscal
+from itworks.fiscal import Period
 from itworks.models import Company, Consultation, Event, EventSignup, Hire, Registrant
 
 
@@ -43,20 +43,12 @@ def person_key() -> sa.ColumnElement[int]:
     return sa.func.coalesce(Registrant.merged_into_id, Registrant.id)
 
 
-def month_bounds_utc(fiscal_year: int) -> list[datetime]:
-    """UTC start of each fiscal month (Japan time), April first, plus the year's end."""
-    starts = [
-        datetime.combine(m, time(0), tzinfo=fiscal.JST) for m in fiscal.fiscal_months(fiscal_year)
-    ]
-    return [s.astimezone(UTC) for s in starts] + [fiscal.fiscal_year_bounds_utc(fiscal_year)[1]]
-
-
-def month_bucket(column: sa.ColumnElement, fiscal_year: int) -> sa.ColumnElement[int]:
+def month_bucket(column: sa.ColumnElement, period: Period) -> sa.ColumnElement[int]:
     """0 for April … 11 for March (Japan time), computed in SQL on any engine.
 
     Times before the year fall in April and after it in March.
     """
-    bounds = month_bounds_utc(fiscal_year)[1:12]
+    bounds = period.month_starts_utc[1:12]
     return sa.case(*[(column < b, i) for i, b in enumerate(bounds)], else_=11)
 
 
@@ -132,9 +124,9 @@ def _correction(facts: list[tuple], merges: Merges, bounds: Sequence[datetime]) 
     return [p - r for p, r in zip(by_person, by_row, strict=True)]
 
 
-def _inner_bounds(fiscal_year: int, stop: datetime) -> list[datetime]:
+def _inner_bounds(period: Period, stop: datetime) -> list[datetime]:
     """Month starts after April that fall before ``stop``: later ones cannot split."""
-    return [b for b in month_bounds_utc(fiscal_year)[1:12] if b < stop]
+    return [b for b in period.month_starts_utc[1:12] if b < stop]
 
 
 def _cumulative(session: Session, firsts: sa.Subquery, bounds: Sequence[datetime]) -> list[int]:
@@ -174,7 +166,7 @@ def _range_counts(
 
 def _people_monthly(
     session: Session,
-    fiscal_year: int,
+    period: Period,
     stop: datetime,
     entity: type,
     column: sa.ColumnElement,
@@ -184,7 +176,7 @@ def _people_monthly(
     merges: Merges,
 ) -> list[int]:
     """New people per fiscal month, each in the month of their first fact in the year."""
-    bounds = _inner_bounds(fiscal_year, stop)
+    bounds = _inner_bounds(period, stop)
 
     def firsts(key: sa.ColumnElement) -> sa.Subquery:
         query = sa.select(key.label("key"), sa.func.min(column).label("first"))
@@ -201,33 +193,31 @@ def _people_monthly(
     return _to_monthly(counts, bounds)
 
 
-def _fairs(fiscal_year: int) -> sa.Select:
-    start, end = fiscal.fiscal_year_bounds_utc(fiscal_year)
+def _fairs(period: Period) -> sa.Select:
     return sa.select(Event.id).where(
-        Event.kind == "fair", Event.starts_at >= start, Event.starts_at < end
+        Event.kind == "fair", Event.starts_at >= period.start_utc, Event.starts_at < period.end_utc
     )
 
 
 def monthly_counts(
     session: Session,
     measure: str,
-    fiscal_year: int,
-    cutoff: datetime,
+    period: Period,
     *,
     merges: Merges | None = None,
 ) -> list[int]:
-    """New counts per fiscal month of one measure, counting facts before ``cutoff``.
+    """New counts per fiscal month of one measure, counting facts before the period's
+    cutoff.
 
     ``merges`` is the result of load_merges (read once per request); None reads it.
     """
-    start, end = fiscal.fiscal_year_bounds_utc(fiscal_year)
-    stop = min(end, cutoff)
+    start, stop = period.start_utc, period.cutoff_utc
     if stop <= start and measure != "fair_signups":
         return [0] * 12
     if merges is None:
         merges = load_merges(session)
     if measure == "new_registrants":
-        edges = [start, *_inner_bounds(fiscal_year, stop), stop]
+        edges = [start, *_inner_bounds(period, stop), stop]
         counts = _range_counts(
             session, Registrant.registered_at, edges, Registrant.merged_into_id.is_(None)
         )
@@ -236,7 +226,7 @@ def monthly_counts(
         held_at = _unindexed(session, Consultation.held_at)
         return _people_monthly(
             session,
-            fiscal_year,
+            period,
             stop,
             Consultation,
             Consultation.held_at,
@@ -246,7 +236,7 @@ def monthly_counts(
     if measure == "hires":
         return _people_monthly(
             session,
-            fiscal_year,
+            period,
             stop,
             Hire,
             Hire.hired_at,
@@ -255,24 +245,22 @@ def monthly_counts(
             merges=merges,
         )
     if measure == "fair_signups":
-        return _fair_signups_monthly(session, fiscal_year, stop, merges=merges)
+        return _fair_signups_monthly(session, period, merges=merges)
     raise ValueError(f"unknown measure {measure!r}")
 
 
-def _fair_signups_monthly(
-    session: Session, fiscal_year: int, stop: datetime, *, merges: Merges
-) -> list[int]:
+def _fair_signups_monthly(session: Session, period: Period, *, merges: Merges) -> list[int]:
     """Applications to the year's fairs by month applied (before the year: April).
 
     A person applies to a fair once: the table allows one row per registrant and fair,
     and a merged duplicate's application to the same fair is the person's one.
     """
-    fairs = list(session.scalars(_fairs(fiscal_year)))
+    fairs = list(session.scalars(_fairs(period)))
     if not fairs:
         return [0] * 12
     live = (EventSignup.event_id.in_(fairs), EventSignup.status != "cancelled")
-    start, _ = fiscal.fiscal_year_bounds_utc(fiscal_year)
-    bounds = _inner_bounds(fiscal_year, stop)
+    stop = period.cutoff_utc
+    bounds = _inner_bounds(period, stop)
     early = datetime(1900, 1, 1, tzinfo=UTC)
     edges = [early, *bounds, stop]
     counts = _range_counts(session, EventSignup.signed_up_at, edges, *live)
@@ -292,13 +280,17 @@ def _fair_signups_monthly(
 
 
 def fair_attendance(
-    session: Session, fiscal_year: int, cutoff: datetime, *, merges: Merges | None = None
+    session: Session, period: Period, *, merges: Merges | None = None
 ) -> list[int | None]:
     """People at each of the year's fairs by fair number; None for a fair not yet held."""
-    start, end = fiscal.fiscal_year_bounds_utc(fiscal_year)
+    cutoff = period.cutoff_utc
     fairs = session.execute(
         sa.select(Event.id, Event.fair_number, Event.starts_at)
-        .where(Event.kind == "fair", Event.starts_at >= start, Event.starts_at < end)
+        .where(
+            Event.kind == "fair",
+            Event.starts_at >= period.start_utc,
+            Event.starts_at < period.end_utc,
+        )
         .order_by(Event.fair_number, Event.starts_at)
     ).all()
     held = [event_id for event_id, _, starts_at in fairs if starts_at < cutoff]

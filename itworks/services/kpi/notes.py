@@ -6,13 +6,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks import i18n, vocabulary
+from itworks.i18n import N_
 from itworks.japanese import CONTROL_CHARACTERS_MESSAGE, has_control_characters
 from itworks.models import MEASURES, HalfYearNote, User
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
+from itworks.vocabulary import HALVES
 
-HALVES = ("first", "second")
-HALF_LABELS = {"ja": {"first": "上期", "second": "下期"}, "en": {"first": "H1", "second": "H2"}}
+HALF_LABELS = i18n.by_language(vocabulary.HALF_LABELS)
 MAX_TEXT = 4000
 
 
@@ -34,12 +36,9 @@ def get_note(session: Session, fiscal_year: int, measure: str, half: str) -> Hal
 def _check(measure: str, half: str) -> None:
     errors = {}
     if measure not in MEASURES:
-        errors["measure"] = (
-            f"指標は {', '.join(MEASURES)} のいずれかです / Measure must be one of "
-            f"{', '.join(MEASURES)}"
-        )
+        errors["measure"] = N_("指標は %(codes)s のいずれかです", codes=", ".join(MEASURES))
     if half not in HALVES:
-        errors["half"] = "上期（first）か下期（second）です / Half must be first or second"
+        errors["half"] = N_("上期（first）か下期（second）です")
     if errors:
         raise InvalidInput(errors)
 
@@ -61,7 +60,7 @@ def save_note(
     errors = {}
     for name, text in (("done", done), ("countermeasures", countermeasures)):
         if len(text) > MAX_TEXT:
-            errors[name] = f"{MAX_TEXT}文字以内で入力してください / Up to {MAX_TEXT} characters"
+            errors[name] = N_("%(n)s文字以内で入力してください", n=MAX_TEXT)
         elif has_control_characters(text):
             errors[name] = CONTROL_CHARACTERS_MESSAGE
     if errors:

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from itworks import fiscal
+from itworks.fiscal import Period
+from itworks.i18n import N_, Message, translate
 from itworks.models import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget
 from itworks.services.errors import InvalidInput
 from itworks.services.kpi.counts import fair_attendance, load_merges, monthly_counts
+from itworks.vocabulary import MEASURE_LABELS
 
 # Status: on_track when the actual has reached the expected-to-date figure, or is
 # less than one whole person short of it (early in the year the expected figure is
@@ -33,82 +36,87 @@ MAX_FISCAL_YEAR = 2100
 
 @dataclass(frozen=True)
 class Definition:
-    """The written rule of one measure; everyone who reads the number reads this."""
+    """The written rule of one measure; everyone who reads the number reads this.
+
+    ``label``, ``unit`` and ``text`` are Japanese msgids: an entry point shows them in
+    the reader's language, a renderer given a language uses ``in_language``.
+    """
 
     key: str
     kind: str
-    label_ja: str
-    label_en: str
-    unit_ja: str
-    ja: str
-    en: str
+    label: Message
+    unit: Message
+    text: Message
 
-    def bilingual(self) -> str:
-        return f"{self.ja} / {self.en}"
+    @property
+    def label_ja(self) -> str:
+        return str(self.label)
+
+    @property
+    def unit_ja(self) -> str:
+        return str(self.unit)
+
+    @property
+    def ja(self) -> str:
+        return str(self.text)
+
+    def in_language(self, lang: str) -> tuple[str, str]:
+        """(label, text) in ``lang``, read from the catalogue."""
+        return translate(self.label, lang), translate(self.text, lang)
 
 
 DEFINITIONS: dict[str, Definition] = {
     "hires": Definition(
         "hires",
         "KGI",
-        "UIターンIT技術者の採用数",
-        "U/I-turn IT engineer hires",
-        "人",
-        "年度内（日本時間）に島根県内のIT企業に採用された人の数。同じ人は1人と数え、"
-        "重複登録は統合して数える。",
-        "Distinct people hired by a Shimane IT company in the fiscal year (Japan time); "
-        "duplicate registrations are merged.",
+        MEASURE_LABELS["hires"],
+        N_("人"),
+        N_(
+            "年度内（日本時間）に島根県内のIT企業に採用された人の数。同じ人は1人と数え、重複登録は統合して数える。"
+        ),
     ),
     "new_registrants": Definition(
         "new_registrants",
         "KPI",
-        "新規登録者数",
-        "New registrants",
-        "人",
-        "登録日時が年度内（日本時間）の登録者数。後から重複と分かった登録は統合して1人と数える。",
-        "Registrations whose time falls in the fiscal year (Japan time), duplicates merged.",
+        MEASURE_LABELS["new_registrants"],
+        N_("人"),
+        N_(
+            "登録日時が年度内（日本時間）の登録者数。後から重複と分かった登録は統合して1人と数える。"
+        ),
     ),
     "consultations": Definition(
         "consultations",
         "KPI",
-        "キャリア相談者数",
-        "Career consultations",
-        "人",
-        "年度内にキャリア相談を1回以上受けた人の数。同じ人が何回相談しても1人と数える。",
-        "Distinct people with at least one career consultation held in the fiscal year.",
+        MEASURE_LABELS["consultations"],
+        N_("人"),
+        N_("年度内にキャリア相談を1回以上受けた人の数。同じ人が何回相談しても1人と数える。"),
     ),
     "fair_signups": Definition(
         "fair_signups",
         "KPI",
-        "転職フェア申込者数（3回計）",
-        "Job-fair applicants (sum of the fairs)",
-        "人",
-        "その年度に開催する転職フェアへの申込数を各回について合計した数。2回のフェアに"
-        "申し込んだ人は2と数える。取り消された申込は数えない。",
-        "Fair applications summed over the fiscal year's fairs: a person applying to two "
-        "fairs counts twice. Cancelled applications are not counted.",
+        MEASURE_LABELS["fair_signups"],
+        N_("人"),
+        N_(
+            "その年度に開催する転職フェアへの申込数を各回について合計した数。2回のフェアに申し込んだ人は2と数える。取り消された申込は数えない。"
+        ),
     ),
 }
 FAIR_ATTENDANCE = Definition(
     "fair_attendance",
     "KPI",
-    "転職フェア参加者数（回別）",
-    "Job-fair attendance (per fair)",
-    "人",
-    "各回の転職フェアに参加した人の数。",
-    "Distinct people who attended each fair.",
+    N_("転職フェア参加者数（回別）"),
+    N_("人"),
+    N_("各回の転職フェアに参加した人の数。"),
 )
 PACE_LINEAR = {
     "method": "linear",
-    "ja": "平成30年度〜令和3年度は月別の実績がないため、目安は契約期間の経過日数に比例する"
-    "直線で計算しています。",
-    "en": "No monthly figures exist for H30–R3 (FY2018–2021), so the expected-to-date figure "
-    "is a straight line over the days of the contract period.",
+    "note": N_(
+        "平成30年度〜令和3年度は月別の実績がないため、目安は契約期間の経過日数に比例する直線で計算しています。"
+    ),
 }
 PACE_SEASONAL = {
     "method": "seasonal",
-    "ja": "目安は過去年度の月別実績の季節パターンに沿って計算しています。",
-    "en": "The expected-to-date figure follows the monthly shape of past years' records.",
+    "note": N_("目安は過去年度の月別実績の季節パターンに沿って計算しています。"),
 }
 
 
@@ -191,9 +199,7 @@ def as_of_date(setting: str | date | None, today: date | None = None) -> date:
         try:
             return date.fromisoformat(str(setting))
         except ValueError:
-            raise InvalidInput(
-                {"AS_OF_DATE": "YYYY-MM-DD の形で指定してください / Use YYYY-MM-DD"}
-            ) from None
+            raise InvalidInput({"AS_OF_DATE": N_("YYYY-MM-DD の形で指定してください")}) from None
     return today or today_jst()
 
 
@@ -205,30 +211,13 @@ def parse_fiscal_year(value: object) -> int:
     """A fiscal year from user input; InvalidInput (bilingual) when it is not one."""
     text = str(value).strip() if value is not None else ""
     if not text.isascii() or not text.isdigit():
-        raise InvalidInput(
-            {
-                "fy": "年度は西暦の数字で指定してください（例: 2022） / Give the "
-                "fiscal year as a number, e.g. 2022"
-            }
-        )
+        raise InvalidInput({"fy": N_("年度は西暦の数字で指定してください（例: 2022）")})
     fy = int(text)
     if not MIN_FISCAL_YEAR <= fy <= MAX_FISCAL_YEAR:
         raise InvalidInput(
-            {
-                "fy": f"年度は{MIN_FISCAL_YEAR}〜{MAX_FISCAL_YEAR}の範囲です / The fiscal year "
-                f"must be between {MIN_FISCAL_YEAR} and {MAX_FISCAL_YEAR}"
-            }
+            {"fy": N_("年度は%(lo)s〜%(hi)sの範囲です", lo=MIN_FISCAL_YEAR, hi=MAX_FISCAL_YEAR)}
         )
     return fy
-
-
-def _end_of_day_utc(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=fiscal.JST).astimezone(UTC)
-
-
-def cutoff_utc(fiscal_year: int, as_of: date) -> datetime:
-    """The exclusive end of what counts for ``fiscal_year`` measured on ``as_of``."""
-    return min(fiscal.fiscal_year_bounds_utc(fiscal_year)[1], _end_of_day_utc(as_of))
 
 
 def contract_end(session: Session, fiscal_year: int) -> date:
@@ -253,7 +242,8 @@ def seasonal_shape(
     # cost one query per year.
     last_begun = fiscal.fiscal_year_of(datetime.now(fiscal.JST).date())
     for year in range(first_computed, min(fiscal_year, last_begun + 1)):
-        counts = monthly_counts(session, measure, year, fiscal.fiscal_year_bounds_utc(year)[1])
+        whole_year = Period.of(year, fiscal.fiscal_year_period(year)[1])
+        counts = monthly_counts(session, measure, whole_year)
         total = sum(counts)
         if total:
             running, shape = 0, []
@@ -311,19 +301,11 @@ def known_years(session: Session, as_of: date) -> list[int]:
     return sorted(y for y in years if MIN_FISCAL_YEAR <= y <= MAX_FISCAL_YEAR)
 
 
-def _shift_year(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
-
-
-def progress(session: Session, fiscal_year: int, as_of: date) -> Progress:
-    """The four measures of ``fiscal_year`` as they stand at the end of ``as_of``."""
-    start, fy_end = fiscal.fiscal_year_period(fiscal_year)
-    effective = min(max(as_of, start - timedelta(days=1)), fy_end)
+def progress(session: Session, period: Period) -> Progress:
+    """The four measures of the period's fiscal year as they stand at its as-of day."""
+    fiscal_year, start, fy_end = period.fiscal_year, period.start, period.end
+    effective = period.effective
     end = contract_end(session, fiscal_year)
-    cutoff = cutoff_utc(fiscal_year, effective)
     targets = {
         t.measure: t
         for t in session.scalars(sa.select(KpiTarget).where(KpiTarget.fiscal_year == fiscal_year))
@@ -331,17 +313,15 @@ def progress(session: Session, fiscal_year: int, as_of: date) -> Progress:
     first_computed = first_computed_year(session, fiscal_year)
     previous = fiscal_year - 1
     history_row = session.get(KpiHistory, previous) if previous < first_computed else None
-    prev_day = _shift_year(effective)
+    last_period = period.shifted(-1)
     month_ends = [
-        (fiscal.fiscal_months(fiscal_year)[m + 1] - timedelta(days=1)) if m < 11 else fy_end
-        for m in range(12)
+        (period.months[m + 1] - timedelta(days=1)) if m < 11 else fy_end for m in range(12)
     ]
-    elapsed_months = sum(1 for m in fiscal.fiscal_months(fiscal_year) if m <= effective)
     pace_method = PACE_LINEAR
     merges = load_merges(session)
     measures: dict[str, Measure] = {}
     for key in MEASURES:
-        monthly = monthly_counts(session, key, fiscal_year, cutoff, merges=merges)
+        monthly = monthly_counts(session, key, period, merges=merges)
         actual = sum(monthly)
         target_row = targets.get(key)
         target = target_row.target if target_row else None
@@ -371,34 +351,31 @@ def progress(session: Session, fiscal_year: int, as_of: date) -> Progress:
             status=status_of(actual, expected),
             monthly=monthly,
             pace=pace,
-            last_year=_last_year(session, key, previous, prev_day, first_computed, history_row),
+            last_year=_last_year(session, key, last_period, first_computed, history_row),
         )
     return Progress(
         fiscal_year=fiscal_year,
-        as_of=min(as_of, fy_end),
+        as_of=period.measured_on,
         period=(start, fy_end),
         contract_end=end,
         elapsed=_fraction_linear(fiscal_year, min(effective, end), end),
         pace_method=pace_method,
         measures=measures,
-        fair_attendance=fair_attendance(session, fiscal_year, cutoff, merges=merges),
-        months_elapsed=elapsed_months,
+        fair_attendance=fair_attendance(session, period, merges=merges),
+        months_elapsed=period.months_elapsed,
     )
 
 
 def _last_year(
     session: Session,
     measure: str,
-    previous: int,
-    day: date,
+    last_period: Period,
     first_computed: int,
     history_row: KpiHistory | None,
 ) -> LastYear | None:
+    previous, day = last_period.fiscal_year, last_period.as_of
     if previous >= first_computed:
-        return LastYear(
-            float(sum(monthly_counts(session, measure, previous, cutoff_utc(previous, day)))),
-            estimated=False,
-        )
+        return LastYear(float(sum(monthly_counts(session, measure, last_period))), estimated=False)
     annual = getattr(history_row, measure, None) if history_row is not None else None
     if annual is None:
         return None
@@ -433,15 +410,15 @@ def history(session: Session, as_of: date) -> list[dict]:
         )
     current = fiscal.fiscal_year_of(as_of)
     for year in range(first_computed_year(session, current), current + 1):
-        cutoff = cutoff_utc(year, as_of)
-        counts = {m: sum(monthly_counts(session, m, year, cutoff)) for m in MEASURES}
+        period = Period.of(year, as_of)
+        counts = {m: sum(monthly_counts(session, m, period)) for m in MEASURES}
         rows.append(
             {
                 "fiscal_year": year,
                 "label": fiscal.wareki_label(year),
                 "new_registrants": counts["new_registrants"],
                 "consultations": counts["consultations"],
-                "fair_attendance": fair_attendance(session, year, cutoff),
+                "fair_attendance": fair_attendance(session, period),
                 "fair_signups": counts["fair_signups"],
                 "hires": counts["hires"],
             }
@@ -481,38 +458,3 @@ def _value(row: dict | None, key: str) -> int | None:
         values = [v for v in row["fair_attendance"] if v is not None]
         return sum(values) if values else None
     return row[key]
-
-
-# ----------------------------------------------------------------------------- JSON
-
-
-def api_payload(p: Progress) -> dict:
-    """The body of GET /api/v1/funnel."""
-    return {
-        "fiscal_year": p.fiscal_year,
-        "label": p.label,
-        "period": {
-            "start": p.period[0].isoformat(),
-            "end": p.period[1].isoformat(),
-            "contract_end": p.contract_end.isoformat(),
-        },
-        "as_of": p.as_of.isoformat(),
-        "measures": {
-            key: {
-                "kind": m.kind,
-                "actual": m.actual,
-                "target": m.target,
-                "baseline": m.former_target,
-                "definition": m.definition.bilingual(),
-                "expected_to_date": m.expected_to_date,
-                "projection": m.projection,
-                "status": m.status,
-            }
-            for key, m in p.measures.items()
-        },
-        "fair_attendance": p.fair_attendance,
-        "pace": {
-            "method": p.pace_method["method"],
-            "note": f"{p.pace_method['ja']} / {p.pace_method['en']}",
-        },
-    }

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from itworks.crypto import LinkError, LinkSigner, Vault, new_link_id
+from itworks.i18n import N_
 from itworks.models import InvitationRound, Registrant, SurveyLink, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +29,7 @@ from itworks.services.surveys import responses as survey_responses
 from surveys.stats import difference_interval, wilson_interval
 
 DEFAULT_LIFETIME = timedelta(days=14)
-ARM_CODE_MESSAGE = "アームは英小文字・数字・_ の1〜64文字です / Arms: 1–64 of a-z, 0-9 and _"
+ARM_CODE_MESSAGE = N_("アームは英小文字・数字・_ の1〜64文字です")
 
 
 class LinkProblem(Exception):
@@ -53,7 +54,7 @@ def create_link(
 ) -> tuple[SurveyLink, str]:
     """Make a personal link (added to the unit of work) and return it with its URL token."""
     if registrant.erased_at is not None:
-        raise Conflict("削除済みの登録者です / This registrant has been erased")
+        raise Conflict(N_("削除済みの登録者です"))
     instrument = survey_responses.current_instrument()
     now = now or utcnow()
     link = SurveyLink(
@@ -177,7 +178,7 @@ def create_round(
     arms = [a.strip() for a in (arms or ["none"])]
     errors = {}
     if not name or not name.strip() or len(name) > 200:
-        errors["name"] = "名前は1〜200文字です / Name: 1–200 characters"
+        errors["name"] = N_("名前は1〜200文字です")
     if len(set(arms)) != len(arms) or not all(
         a and len(a) <= 64 and a.replace("_", "").isalnum() and a.isascii() and a == a.lower()
         for a in arms
@@ -188,11 +189,11 @@ def create_round(
         if not 1 <= int(days) <= 90:
             raise ValueError
     except (TypeError, ValueError):
-        errors["days"] = "有効日数は1〜90です / Days must be 1–90"
+        errors["days"] = N_("有効日数は1〜90です")
     if errors:
         raise InvalidInput(errors)
     if session.scalar(sa.select(InvitationRound.id).where(InvitationRound.name == name)):
-        raise Conflict(f"ラウンド「{name}」は既にあります / Round {name!r} already exists")
+        raise Conflict(N_("ラウンド「%(name)s」は既にあります", name=name))
     seed = seed if seed is not None else secrets.randbits(31)
     instrument = survey_responses.current_instrument()
     round_ = InvitationRound(
@@ -293,7 +294,7 @@ def get_round(session: Session, public_id_or_name: str) -> InvitationRound:
         )
     )
     if round_ is None:
-        raise NotFound("ラウンドが見つかりません / Round not found")
+        raise NotFound(N_("ラウンドが見つかりません"))
     return round_
 
 
@@ -346,6 +347,11 @@ def report(session: Session, round_: InvitationRound) -> RoundReport:
             )
         )
     return RoundReport(round_, results, differences)
+
+
+def round_report(session: Session, public_id_or_name: str) -> RoundReport:
+    """The report of one round, found by public id or name."""
+    return report(session, get_round(session, public_id_or_name))
 
 
 def round_links(

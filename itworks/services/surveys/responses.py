@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import surveys
 from itworks.crypto import DecryptionError, Vault
+from itworks.i18n import N_
 from itworks.models import Registrant, SurveyResponse, User, utcnow
 from itworks.models.base import new_public_id
 from itworks.services import audit
@@ -118,7 +119,7 @@ def enter_interview_answers(
     instrument = current_instrument()
     cleaned = clean(raw, instrument, partial=True)
     if not cleaned:
-        raise InvalidInput({"answers": "回答が入力されていません / No answers entered"})
+        raise InvalidInput({"answers": N_("回答が入力されていません")})
     response = record(
         session,
         vault,

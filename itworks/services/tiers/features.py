@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import surveys
+from itworks import i18n
+from itworks.i18n import N_
 from itworks.models import (
     ORIGINS,
     Consultation,
@@ -28,6 +30,7 @@ from itworks.models import (
     TierAssignment,
 )
 from itworks.services.surveys import responses as survey_responses
+from itworks.vocabulary import ORIGIN_LABELS
 
 ORIGIN_COLUMNS = [f"origin={code}" for code in ORIGINS]
 ENGAGEMENT_COLUMNS = [
@@ -38,28 +41,18 @@ ENGAGEMENT_COLUMNS = [
 CONFIRMING_METHODS = ("coordinator", "import")
 
 # Words for the columns the application adds to the instrument's own.
-EXTRA_LABELS = {
-    "ja": {
-        "origin": "U/Iターン",
-        "origin=u_turn": "Uターン",
-        "origin=i_turn": "Iターン",
-        "origin=unknown": "U/Iターン: 不明",
-        "engagement:consultations": "キャリア相談の回数",
-        "engagement:events_attended": "イベント参加回数",
-        "engagement:days_since_response": "最終回答からの日数",
-        "engagement:days_since_response:missing": "アンケート: 未回答",
-    },
-    "en": {
-        "origin": "U/I-turn",
-        "origin=u_turn": "U-turn",
-        "origin=i_turn": "I-turn",
-        "origin=unknown": "U/I-turn: unknown",
-        "engagement:consultations": "career consultations",
-        "engagement:events_attended": "events attended",
-        "engagement:days_since_response": "days since last survey answer",
-        "engagement:days_since_response:missing": "survey: no answer",
-    },
-}
+EXTRA_LABELS = i18n.by_language(
+    {
+        "origin": N_("U/Iターン"),
+        "origin=u_turn": ORIGIN_LABELS["u_turn"],
+        "origin=i_turn": ORIGIN_LABELS["i_turn"],
+        "origin=unknown": N_("U/Iターン: 不明"),
+        "engagement:consultations": N_("キャリア相談の回数"),
+        "engagement:events_attended": N_("イベント参加回数"),
+        "engagement:days_since_response": N_("最終回答からの日数"),
+        "engagement:days_since_response:missing": N_("アンケート: 未回答"),
+    }
+)
 
 
 def feature_labels(instrument: surveys.Instrument, lang: str = "ja") -> dict[str, str]:

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from itworks.crypto import Vault
-from itworks.db import begin_write
+from itworks.database import begin_write
+from itworks.i18n import N_
 from itworks.models import Registrant, TierAssignment
 from itworks.services.errors import InvalidInput
 from itworks.services.intake.imports import (
@@ -35,8 +36,7 @@ COLUMNS = {
     "reason": ("理由", "理由コード", "reason_code"),
 }
 MESSAGES = {
-    "twice": "同じ登録者の別のティアがこのファイルの前の行にあります"
-    " / An earlier row of this file gives this registrant another tier",
+    "twice": N_("同じ登録者の別のティアがこのファイルの前の行にあります"),
 }
 
 

@@ -6,7 +6,7 @@ there is none). Coordinators log contacts here."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,20 +16,20 @@ from itworks import csvio
 from itworks.config import DEFAULTS
 from itworks.crypto import Vault
 from itworks.fiscal import JST
+from itworks.i18n import N_, message_of
 from itworks.models import Consultation, ContactLog, Registrant, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
 from itworks.services.tiers import tiers
-from segmentation import TIERS
+from itworks.vocabulary import CONTACT_CHANNELS, TIERS
 
-CHANNELS = ("email", "phone", "meeting", "online", "line", "other")
+CHANNELS = CONTACT_CHANNELS
 MESSAGES = {
-    "channel": "連絡方法を選んでください / Choose how the contact was made",
-    "future": "未来の日時は記録できません / The contact cannot be in the future",
-    "date": "日付は 2022-04-01 の形で入力してください / Use a date like 2022-04-01",
-    "intervals": "RECONTACT_DAYS は各ティアの日数（1以上の整数）です"
-    " / RECONTACT_DAYS gives each tier a number of days (a whole number from 1)",
+    "channel": N_("連絡方法を選んでください"),
+    "future": N_("未来の日時は記録できません"),
+    "date": N_("日付は 2022-04-01 の形で入力してください"),
+    "intervals": N_("RECONTACT_DAYS は各ティアの日数（1以上の整数）です"),
 }
 
 
@@ -283,9 +283,9 @@ def log_contact(
         try:
             at = csvio.parse_datetime(contacted_at)
         except ValueError as exc:
-            errors["contacted_at"] = str(exc)
+            errors["contacted_at"] = message_of(exc)
     if at.year < 2000:
-        errors["contacted_at"] = "2000年以降の日時を入力してください / Use a time in 2000 or later"
+        errors["contacted_at"] = N_("2000年以降の日時を入力してください")
     elif at > now + timedelta(minutes=5):
         errors["contacted_at"] = MESSAGES["future"]
     if errors:
@@ -305,3 +305,38 @@ def log_contact(
     )
     session.commit()
     return log
+
+
+@dataclass
+class ContactPanel(tiers.TierPanel):
+    """The tier section of a registrant's page with its re-contact status."""
+
+    contact: ContactStatus | None = None
+    contacts: list[ContactView] = field(default_factory=list)
+
+
+def panel(
+    session: Session, registrant: Registrant, days: Mapping[str, int], today: date
+) -> ContactPanel:
+    """The tier section (see ``tiers.panel``), with when to contact next and the
+    latest contacts. It is built here, above both, so ``tiers`` does not import
+    re-contact."""
+    base = tiers.panel(session, registrant)
+    return ContactPanel(
+        **vars(base),
+        contact=status_of(session, registrant, days, today),
+        contacts=contacts(session, registrant),
+    )
+
+
+def due_on(
+    session: Session,
+    recontact_days: Mapping[str, object],
+    on: object = None,
+    *,
+    tier: str | None = None,
+) -> tuple[date, list[ContactStatus]]:
+    """Who is due on ``on`` (a date, ISO text, or None for today in Japan) under
+    the RECONTACT_DAYS setting: the day reckoned on, and the list."""
+    today = reference_date(on)
+    return today, due(session, intervals(recontact_days), today, tier=tier)

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
 from threadpoolctl import threadpool_limits
 
-from itworks.db import begin_write
+from itworks.database import begin_write
+from itworks.i18n import N_
 from itworks.models import SegmentationRun, TierAssignment, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import Conflict, NotFound
@@ -41,7 +42,7 @@ CV_MAX_ROWS = 5_000
 """Rows the out-of-fold refits use; below it they see all the data."""
 CV_MAX_CONFIRMED = 2_500
 TOP_REASONS = 3
-NO_ROWS = "分類する登録者がいません / There are no registrants to segment"
+NO_ROWS = N_("分類する登録者がいません")
 
 
 def persona_description(persona: Persona, labels: Mapping[str, str]) -> str:
@@ -331,7 +332,7 @@ def load_model(session: Session, run_id: int) -> ReadinessSegmenter:
     """The model a run fitted, rebuilt from its stored JSON."""
     record = session.get(SegmentationRun, run_id)
     if record is None or not record.model_json:
-        raise NotFound("分類の実行記録が見つかりません / Segmentation run not found")
+        raise NotFound(N_("分類の実行記録が見つかりません"))
     return ReadinessSegmenter.from_json(record.model_json)
 
 

@@ -11,42 +11,37 @@ Nothing is ever updated or deleted, so the assignments are the history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.i18n import N_
 from itworks.japanese import nfkc
 from itworks.models import ReasonCode, Registrant, TierAssignment, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput
 from itworks.services.intake import registrants
-from segmentation import TIER_LABELS_JA, TIERS
-
-if TYPE_CHECKING:
-    from itworks.services.tiers.recontact import ContactStatus, ContactView
+from itworks.vocabulary import TIER_LABELS, TIERS
 
 METHODS = ("model", "coordinator", "import")
 CONFIRMING = ("coordinator", "import")
 REASON_KIND = "tier_override"
 
 MESSAGES = {
-    "tier": "ティアを選んでください（move_now, few_years, region_undecided, one_option）"
-    " / Choose a tier (move_now, few_years, region_undecided, one_option)",
-    "reason": "理由コードが正しくありません / Unknown reason code",
-    "confidence": "確信度は0〜1の数値です / Confidence must be a number from 0 to 1",
-    "persona": "ペルソナが見つかりません / Unknown persona",
-    "method": "確認状態は model, confirmed のいずれかです / Status must be model or confirmed",
-    "page": "ページ番号は1以上の整数です / Page must be a whole number from 1",
-    "erased": "削除済みの登録者のティアは変更できません"
-    " / An erased registrant's tier cannot change",
-    "merged": "統合済みの登録者です。統合先で操作してください"
-    " / This registrant was merged; use the record it was merged into",
+    "tier": N_("ティアを選んでください（move_now, few_years, region_undecided, one_option）"),
+    "reason": N_("理由コードが正しくありません"),
+    "confidence": N_("確信度は0〜1の数値です"),
+    "persona": N_("ペルソナが見つかりません"),
+    "method": N_("確認状態は model, confirmed のいずれかです"),
+    "page": N_("ページ番号は1以上の整数です"),
+    "erased": N_("削除済みの登録者のティアは変更できません"),
+    "merged": N_("統合済みの登録者です。統合先で操作してください"),
 }
 
-_TIER_WORDS = {nfkc(label): code for code, label in TIER_LABELS_JA.items()}
+_TIER_WORDS = {nfkc(label): code for code, label in TIER_LABELS.items()}
 
 
 def parse_tier(value: object) -> str:
@@ -64,10 +59,16 @@ def parse_tier(value: object) -> str:
 
 
 def current_tier_subquery(
-    before: datetime | None = None, name: str = "current_tier"
+    before: datetime | None = None,
+    name: str = "current_tier",
+    registrant_ids: list[int] | None = None,
 ) -> sa.Subquery:
-    """registrant_id, tier, method, assigned_at: each registrant's current tier,
-    counting only assignments made before ``before`` when given."""
+    """registrant_id, tier, method, assigned_at: each registrant's current tier.
+
+    The one definition of "current": the latest coordinator or import assignment,
+    else the latest model proposal. Only assignments made before ``before`` count
+    when it is given; only the ``registrant_ids`` when they are given.
+    """
     rank = (
         sa.func.row_number()
         .over(
@@ -89,6 +90,8 @@ def current_tier_subquery(
     )
     if before is not None:
         query = query.where(TierAssignment.assigned_at < before)
+    if registrant_ids is not None:
+        query = query.where(TierAssignment.registrant_id.in_(registrant_ids))
     ranked = query.subquery()
     return (
         sa.select(ranked.c.registrant_id, ranked.c.tier, ranked.c.method, ranked.c.assigned_at)
@@ -132,27 +135,20 @@ def latest_proposal_subquery() -> sa.Subquery:
     )
 
 
-def current_tiers(session: Session, before: datetime | None = None) -> dict[int, tuple[str, str]]:
-    """registrant id → (tier, method), as ``exports.current_tiers`` but in SQL."""
-    current = current_tier_subquery(before)
+def current_tiers(
+    session: Session,
+    before: datetime | None = None,
+    registrant_ids: list[int] | None = None,
+) -> dict[int, tuple[str, str]]:
+    """registrant id → (tier, method): a coordinator's word wins over the model's."""
+    current = current_tier_subquery(before, registrant_ids=registrant_ids)
     query = sa.select(current.c.registrant_id, current.c.tier, current.c.method)
     return {r: (tier, method) for r, tier, method in session.execute(query)}
 
 
 def current_tiers_of(session: Session, registrant_ids: list[int]) -> dict[int, tuple[str, str]]:
     """registrant id → (tier, method) for a few registrants."""
-    rows = session.execute(
-        sa.select(TierAssignment.registrant_id, TierAssignment.tier, TierAssignment.method)
-        .where(TierAssignment.registrant_id.in_(registrant_ids))
-        .order_by(TierAssignment.assigned_at, TierAssignment.id)
-    )
-    current: dict[int, tuple[str, str]] = {}
-    for registrant_id, tier, method in rows:
-        held = current.get(registrant_id)
-        if held and held[1] in CONFIRMING and method == "model":
-            continue
-        current[registrant_id] = (tier, method)
-    return current
+    return current_tiers(session, registrant_ids=registrant_ids)
 
 
 # ----------------------------------------------------------------- confirmation
@@ -295,8 +291,6 @@ class TierPanel:
     history: list[AssignmentView]
     reasons: list[ReasonCode]
     reason_labels: dict[str, tuple[str, str]]
-    contact: ContactStatus | None = None
-    contacts: list[ContactView] = field(default_factory=list)
 
 
 HISTORY_LIMIT = 50

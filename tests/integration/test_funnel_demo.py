@@ -8,6 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from funnelsupport import Records
 
+from itworks.fiscal import Period
+
 AS_OF = date(2022, 11, 20)
 
 
@@ -27,7 +29,7 @@ def test_seed_adds_the_year_once(session) -> None:  # noqa: ANN001
         r.signup(later, p, "2022-11-01T00:00:00Z")
     counts = funnel_demo.seed(session, random.Random(2022), AS_OF)
     assert counts["consultations"] > 10 and counts["hires"] > 0 and counts["attended"] > 0
-    cutoff = funnel.cutoff_utc(2022, AS_OF)
+    cutoff = Period.of(2022, AS_OF).cutoff_utc
     assert session.scalar(sa.select(sa.func.max(Consultation.held_at))) < cutoff
     assert session.scalar(sa.select(sa.func.max(Hire.hired_at))) < cutoff
     statuses = set(
@@ -36,6 +38,6 @@ def test_seed_adds_the_year_once(session) -> None:  # noqa: ANN001
     assert statuses == {"applied"}  # the January fair has not happened yet
     assert session.scalar(sa.select(sa.func.count(Campaign.id))) == 5
     assert session.scalar(sa.select(sa.func.count(HalfYearNote.id))) == 5
-    p = funnel.progress(session, 2022, AS_OF)
+    p = funnel.progress(session, Period.of(2022, AS_OF))
     assert p.measures["hires"].actual == counts["hires"]
     assert funnel_demo.seed(session, random.Random(2022), AS_OF) == {}

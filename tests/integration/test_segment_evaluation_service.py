@@ -81,8 +81,8 @@ def test_a_planted_label_is_not_used_for_its_own_score(app, session, people, mon
 
 
 def test_no_registrants_is_a_conflict(app, session) -> None:
-    from itworks.services.tiers import evaluation as segment_evaluation
     from itworks.services.errors import Conflict
+    from itworks.services.tiers import evaluation as segment_evaluation
 
     with pytest.raises(Conflict):
         segment_evaluation.evaluate(session, now=NOW)

@@ -21,7 +21,7 @@ def test_migrations_have_one_head_and_downgrade_cleanly(tmp_path) -> None:
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from itworks.db import alembic_config, upgrade
+    from itworks.database import alembic_config, upgrade
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     cfg = alembic_config(url)

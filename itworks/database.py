@@ -1,0 +1,117 @@
+"""Engines, SQLite tuning, write transactions and migrations, without Flask.
+
+Ground floor: services import this module. The Flask extension that hands a
+session to each request or command is in ``itworks.db``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def engine_options(url: str) -> dict[str, object]:
+    if url.startswith("sqlite"):
+        # Concurrent request threads share the file; WAL and a busy timeout let
+        # writers queue instead of failing with "database is locked".
+        return {"url": url, "connect_args": {"timeout": 30}}
+    return {"url": url, "pool_pre_ping": True}
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # Take transaction control from pysqlite, whose implicit BEGIN comes only
+    # before a write: a read-then-write unit of work would then fail with
+    # SQLITE_BUSY instead of waiting. See _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: sa.Connection) -> None:
+    # Writers ask for IMMEDIATE (see write_transaction) so they queue on the
+    # busy timeout for the write lock up front; readers stay DEFERRED.
+    if connection.get_execution_options().get("sqlite_immediate"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def tune_engine(engine: sa.Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's unit of work as a writer.
+
+    On SQLite this takes the write lock now (waiting up to the busy timeout),
+    so a later write cannot fail on a stale snapshot; elsewhere it does nothing.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return  # already writing; the caller chose its transaction
+        session.commit()  # end a read-only snapshot so the write starts fresh
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` on the given engine."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def touch(
+    session: Session, model: type, row_id: int, column: str, now: datetime, every: timedelta
+) -> None:
+    """Best-effort bookkeeping write (last seen, last used) that never fails a request.
+
+    It ends any read snapshot first, updates only if the stored time is older
+    than ``every`` (so concurrent requests write once), and gives up quietly
+    if the database is busy: a missed "last used" is harmless.
+    """
+    if session.in_transaction():
+        session.commit()
+    stamp = getattr(model, column)
+    try:
+        begin_write(session)
+        session.execute(
+            sa.update(model)
+            .where(model.id == row_id, sa.or_(stamp.is_(None), stamp < now - every))
+            .values({column: now})
+        )
+        session.commit()
+    except OperationalError:
+        session.rollback()

@@ -1,0 +1,163 @@
+"""The codes of the domain, each with its label: say it once, import it everywhere.
+
+A label is the Japanese msgid (marked with ``N_``); its English lives in the one
+catalogue, itworks/translations, so there is one translation system. Show a label
+with ``itworks.i18n.translate(label, lang)`` below the entry points, or let the
+entry point translate it (web templates receive these dicts already translated).
+
+``segmentation`` keeps its own copy of the tier codes because it is a pure library
+that must not import itworks; tests/unit/test_vocabulary.py checks that the copies,
+and the survey instrument's codes, agree.
+"""
+
+from __future__ import annotations
+
+from .i18n import N_, Message
+
+# ------------------------------------------------------------------ readiness tiers
+TIERS = ("move_now", "few_years", "region_undecided", "one_option")
+TIER_LABELS: dict[str, Message] = {
+    "move_now": N_("直ぐに島根へUIターンしたい"),
+    "few_years": N_("何年か先にUIターンを検討中"),
+    "region_undecided": N_("Iターンしたいが地域は未確定"),
+    "one_option": N_("UIターンも選択肢の一つ"),
+}
+NO_TIER = N_("未分類")
+
+TIER_METHODS = ("model", "coordinator", "import")
+TIER_METHOD_LABELS: dict[str, Message] = {
+    "model": N_("モデルの提案"),
+    "coordinator": N_("コーディネーターが確定"),
+    "import": N_("取り込み（確定済み）"),
+}
+
+CONTACT_CHANNELS = ("email", "phone", "meeting", "online", "line", "other")
+CONTACT_CHANNEL_LABELS: dict[str, Message] = {
+    "email": N_("メール"),
+    "phone": N_("電話"),
+    "meeting": N_("対面の面談"),
+    "online": N_("オンライン面談"),
+    "line": N_("LINE"),
+    "other": N_("その他"),
+}
+
+# Reason codes are data (seeded with their ja/en labels into reason_codes); the kinds are code.
+REASON_KIND_TIER_OVERRIDE = "tier_override"
+
+# ------------------------------------------------------------------ registrants
+ORIGINS = ("u_turn", "i_turn", "unknown")
+ORIGIN_LABELS: dict[str, Message] = {
+    "u_turn": N_("Uターン"),
+    "i_turn": N_("Iターン"),
+    "unknown": N_("不明"),
+}
+
+RESPONSE_CHANNELS = ("web", "interview", "import")
+RESPONSE_CHANNEL_LABELS: dict[str, Message] = {
+    "web": N_("Web（本人）"),
+    "interview": N_("面談"),
+    "import": N_("取り込み"),
+}
+
+# ------------------------------------------------------------------ KGI / KPI
+MEASURES = ("hires", "new_registrants", "consultations", "fair_signups")
+MEASURE_LABELS: dict[str, Message] = {
+    "hires": N_("UIターンIT技術者の採用数"),
+    "new_registrants": N_("新規登録者数"),
+    "consultations": N_("キャリア相談者数"),
+    "fair_signups": N_("転職フェア申込者数（3回計）"),
+}
+
+STATUSES = ("on_track", "at_risk", "behind")
+STATUS_LABELS: dict[str, Message] = {
+    "on_track": N_("順調"),
+    "at_risk": N_("注意"),
+    "behind": N_("遅れ"),
+}
+
+HALVES = ("first", "second")
+HALF_LABELS: dict[str, Message] = {"first": N_("上期"), "second": N_("下期")}
+
+# ------------------------------------------------------------------ funnel stages
+FUNNEL_STAGES = (
+    "registered",
+    "surveyed",
+    "consulted",
+    "applied",
+    "attended",
+    "introduced",
+    "hired",
+)
+STAGE_LABELS: dict[str, Message] = {
+    "registered": N_("登録"),
+    "surveyed": N_("アンケート回答"),
+    "consulted": N_("キャリア相談"),
+    "applied": N_("フェア申込"),
+    "attended": N_("フェア参加"),
+    "introduced": N_("企業紹介"),
+    "hired": N_("採用"),
+}
+
+# ------------------------------------------------------------------ events and matching
+EVENT_KINDS = ("fair", "study_session", "meetup", "seminar", "other")
+EVENT_KIND_LABELS: dict[str, Message] = {
+    "fair": N_("転職フェア"),
+    "study_session": N_("勉強会"),
+    "meetup": N_("交流会"),
+    "seminar": N_("セミナー"),
+    "other": N_("その他"),
+}
+SIGNUP_STATUSES = ("applied", "attended", "no_show", "cancelled")
+SIGNUP_STATUS_LABELS: dict[str, Message] = {
+    "applied": N_("申込"),
+    "attended": N_("参加"),
+    "no_show": N_("欠席"),
+    "cancelled": N_("取消"),
+}
+INTRODUCTION_STATUSES = ("introduced", "interviewing", "offered", "hired", "no_match", "withdrawn")
+INTRODUCTION_STATUS_LABELS: dict[str, Message] = {
+    "introduced": N_("紹介済み"),
+    "interviewing": N_("選考中"),
+    "offered": N_("内定"),
+    "hired": N_("採用"),
+    "no_match": N_("不成立"),
+    "withdrawn": N_("辞退"),
+}
+
+# ------------------------------------------------------------------ publicity
+CAMPAIGN_CHANNELS = ("web_ad", "sns", "media", "event", "email", "other")
+CAMPAIGN_CHANNEL_LABELS: dict[str, Message] = {
+    "web_ad": N_("Web広告"),
+    "sns": N_("SNS"),
+    "media": N_("メディア・記事"),
+    "event": N_("イベント"),
+    "email": N_("メールマガジン"),
+    "other": N_("その他"),
+    "none": N_("キャンペーン外（自然流入など）"),
+}
+
+# ------------------------------------------------------------------ staff
+ROLES = ("admin", "coordinator", "prefecture")
+ROLE_LABELS: dict[str, Message] = {
+    "admin": N_("管理者"),
+    "coordinator": N_("コーディネーター"),
+    "prefecture": N_("県職員"),
+}
+
+# Every code list with its labels, for the tests that check nothing is left unlabelled.
+LABELLED = {
+    "tier": (TIERS, TIER_LABELS),
+    "tier_method": (TIER_METHODS, TIER_METHOD_LABELS),
+    "contact_channel": (CONTACT_CHANNELS, CONTACT_CHANNEL_LABELS),
+    "origin": (ORIGINS, ORIGIN_LABELS),
+    "response_channel": (RESPONSE_CHANNELS, RESPONSE_CHANNEL_LABELS),
+    "measure": (MEASURES, MEASURE_LABELS),
+    "status": (STATUSES, STATUS_LABELS),
+    "half": (HALVES, HALF_LABELS),
+    "stage": (FUNNEL_STAGES, STAGE_LABELS),
+    "event_kind": (EVENT_KINDS, EVENT_KIND_LABELS),
+    "signup_status": (SIGNUP_STATUSES, SIGNUP_STATUS_LABELS),
+    "introduction_status": (INTRODUCTION_STATUSES, INTRODUCTION_STATUS_LABELS),
+    "campaign_channel": (CAMPAIGN_CHANNELS, CAMPAIGN_CHANNEL_LABELS),
+    "role": (ROLES, ROLE_LABELS),
+}
