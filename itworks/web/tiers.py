@@ -8,6 +8,7 @@ movement table, with small cells suppressed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -26,9 +27,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from itworks.services.intake import registrants
+from itworks.services.tiers import evaluation, segment, tiers
 from itworks.services.tiers import lists as tiers_lists
 from itworks.services.tiers import recontact as tiers_recontact
-from itworks.services.tiers import segment, tiers
 from itworks.tables import movement as tiers_movement
 
 from .. import vocabulary
@@ -66,7 +67,15 @@ def _page_size() -> int:
 def index():
     """Show the latest segmentation runs with their metrics."""
     runs = segment.list_runs(db.session)
-    return render_template("tiers/index.html", runs=runs, latest=runs[0] if runs else None)
+    latest = runs[0] if runs else None
+    kept = (latest.metrics or {}).get("evaluation") if latest else None
+    return render_template(
+        "tiers/index.html",
+        runs=runs,
+        latest=latest,
+        evaluation=kept,
+        evaluated_at=datetime.fromisoformat(kept["evaluated_at"]) if kept else None,
+    )
 
 
 @bp.post("/runs")
@@ -80,6 +89,17 @@ def run():
         flash_error(exc)
         return redirect(url_for("tiers.index"))
     flash(_("%(n)s 人のティアを提案しました。", n=f"{record.registrants:,}"), "ok")
+    return redirect(url_for("tiers.index"))
+
+
+@bp.post("/evaluation")
+@roles(*PERSONAL_DATA)
+def evaluate():
+    """Judge the model on the confirmed tiers, out of fold, and show it on the tiers page."""
+    try:
+        evaluation.evaluate_and_record(db.session, actor=current_staff())
+    except Conflict as exc:
+        flash_error(exc)
     return redirect(url_for("tiers.index"))
 
 

@@ -287,3 +287,30 @@ def test_movement_counts(app, session, people) -> None:
         date(2022, 11, 10),
     )
     assert tiers_movement.parse_dates(session, "", None, date(2023, 6, 1))[0] == date(2023, 3, 3)
+
+
+def test_evaluation_button_shows_the_out_of_fold_figures(app, client, auth, people) -> None:
+    auth.login("coord", PASSWORD, role="coordinator")
+    page = client.get("/tiers/")
+    assert "まだ検証していません" in page.text
+    client.post("/tiers/runs", data={"csrf_token": csrf_token(page.text)})
+    page = client.get("/tiers/")
+    shown = client.post(
+        "/tiers/evaluation", data={"csrf_token": csrf_token(page.text)}, follow_redirects=True
+    )
+    assert shown.status_code == 200
+    assert "混同行列" in shown.text
+    # 12 people, a few confirmed: far below 30, so the page says it cannot judge.
+    assert "少なすぎます" in shown.text
+    english = client.get("/tiers/?lang=en")
+    assert "Too few" in english.text or "too few" in english.text
+
+
+def test_segment_evaluate_cli_prints_and_keeps_the_result(app, runner, people) -> None:
+    result = runner.invoke(args=["segment", "--evaluate", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    payload = json.loads(result.output)
+    assert payload["too_few_to_judge"] is True
+    assert set(payload) >= {"model", "rule", "no_labels", "reliability", "tiers"}

@@ -18,7 +18,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
-from itworks.models import utcnow
+from itworks.models import User, utcnow
+from itworks.services import audit
 from itworks.services.errors import Conflict
 from itworks.services.surveys import responses as survey_responses
 from itworks.services.tiers import features as segment_features
@@ -101,3 +102,28 @@ def evaluate(
             **result,
         }
     )
+
+
+def evaluate_and_record(
+    session: Session, *, actor: User | None = None, actor_label: str | None = None
+) -> dict[str, Any]:
+    """Evaluate (see :func:`evaluate`) and keep the result with the latest run.
+
+    The tiers page shows the evaluation kept with the latest run, so coordinators
+    read the same figures as ``itworks segment --evaluate`` printed. Commits.
+    """
+    result = evaluate(session)
+    latest = segment.list_runs(session, limit=1)
+    if latest:
+        # A new dict, so the JSON column is written (in-place changes are not tracked).
+        latest[0].metrics = {**(latest[0].metrics or {}), "evaluation": result}
+    audit.record(
+        session,
+        "segment.evaluate",
+        actor=actor,
+        actor_label=actor_label,
+        confirmed=result["n_confirmed"],
+        run=latest[0].id if latest else None,
+    )
+    session.commit()
+    return result
