@@ -114,14 +114,27 @@ SIGNUP_STATUS_LABELS: dict[str, Message] = {
     "no_show": N_("欠席"),
     "cancelled": N_("取消"),
 }
-INTRODUCTION_STATUSES = ("introduced", "interviewing", "offered", "hired", "no_match", "withdrawn")
+# The specification's stages of an introduction to a company (紹介 → 面接 → 内定 → 入社,
+# or 辞退・不成立 with a reason code).
+INTRODUCTION_STATUSES = ("introduced", "interviewing", "offered", "hired", "declined")
 INTRODUCTION_STATUS_LABELS: dict[str, Message] = {
-    "introduced": N_("紹介済み"),
-    "interviewing": N_("選考中"),
+    "introduced": N_("紹介"),
+    "interviewing": N_("面接"),
     "offered": N_("内定"),
-    "hired": N_("採用"),
-    "no_match": N_("不成立"),
-    "withdrawn": N_("辞退"),
+    "hired": N_("入社"),
+    "declined": N_("辞退・不成立"),
+}
+INTRODUCTION_OPEN_STATUSES = ("introduced", "interviewing", "offered")
+
+# What a coordinator records about a registrant; only career_consultation counts toward
+# the consultations KPI.
+CONTACT_KINDS = ("career_consultation", "interview", "follow_up", "phone", "email")
+CONTACT_KIND_LABELS: dict[str, Message] = {
+    "career_consultation": N_("キャリア相談"),
+    "interview": N_("面談"),
+    "follow_up": N_("フォローアップ"),
+    "phone": N_("電話"),
+    "email": N_("メール"),
 }
 
 # ------------------------------------------------------------------ publicity
@@ -158,6 +171,7 @@ LABELLED = {
     "event_kind": (EVENT_KINDS, EVENT_KIND_LABELS),
     "signup_status": (SIGNUP_STATUSES, SIGNUP_STATUS_LABELS),
     "introduction_status": (INTRODUCTION_STATUSES, INTRODUCTION_STATUS_LABELS),
+    "contact_kind": (CONTACT_KINDS, CONTACT_KIND_LABELS),
     "campaign_channel": (CAMPAIGN_CHANNELS, CAMPAIGN_CHANNEL_LABELS),
     "role": (ROLES, ROLE_LABELS),
 }

@@ -182,7 +182,7 @@ def seed(
             registrant_id=registrant_id,
             company_id=company.id,
             introduced_at=_at(introduced, rng),
-            status="hired" if hired else ("no_match" if failed else "interviewing"),
+            status="hired" if hired else ("declined" if failed else "interviewing"),
             reason_code=rng.choice(["match_salary", "match_skills", "match_location"])
             if failed
             else None,

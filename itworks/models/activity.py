@@ -133,8 +133,7 @@ class Introduction(PublicIdMixin, Base):
     __tablename__ = "introductions"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('introduced', 'interviewing', 'offered', 'hired', 'declined', "
-            "'no_match', 'withdrawn')",
+            "status IN ('introduced', 'interviewing', 'offered', 'hired', 'declined')",
             "status",
         ),
     )

@@ -20,10 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 TZ = sa.DateTime(timezone=True)
 STATUS_OLD = "status IN ('introduced', 'interviewing', 'offered', 'hired', 'no_match', 'withdrawn')"
-STATUS_NEW = (
-    "status IN ('introduced', 'interviewing', 'offered', 'hired', 'declined', "
-    "'no_match', 'withdrawn')"
-)
+STATUS_NEW = "status IN ('introduced', 'interviewing', 'offered', 'hired', 'declined')"
 
 
 def upgrade() -> None:
@@ -127,6 +124,13 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             op.f("fk_companies_data_key_id_data_keys"), "data_keys", ["data_key_id"], ["id"]
         )
+    # The specification's stages: a failed match and a withdrawal are both 辞退・不成立,
+    # told apart by their reason code.
+    op.execute(
+        sa.text(
+            "UPDATE introductions SET status = 'declined' WHERE status IN ('no_match', 'withdrawn')"
+        )
+    )
     with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage_changed_at", TZ, nullable=True))
         batch_op.add_column(
@@ -215,6 +219,7 @@ def downgrade() -> None:
     with op.batch_alter_table("hires", schema=None) as batch_op:
         batch_op.drop_column("moved_on")
         batch_op.drop_column("turn")
+    op.execute(sa.text("UPDATE introductions SET status = 'no_match' WHERE status = 'declined'"))
     with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_introductions_status"), type_="check")
         batch_op.create_check_constraint(op.f("ck_introductions_status"), STATUS_OLD)

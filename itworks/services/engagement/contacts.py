@@ -23,22 +23,14 @@ from sqlalchemy.orm import Session
 from itworks import csvio
 from itworks.crypto import Vault
 from itworks.database import begin_write
-from itworks.i18n import N_, Message
+from itworks.i18n import N_
 from itworks.models import Consultation, ContactLog, Registrant, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
 from itworks.services.tiers import tiers
-from itworks.vocabulary import CONTACT_CHANNELS
+from itworks.vocabulary import CONTACT_CHANNELS, CONTACT_KINDS
 
-CONTACT_KINDS = ("career_consultation", "interview", "follow_up", "phone", "email")
-CONTACT_KIND_LABELS: dict[str, Message] = {
-    "career_consultation": N_("キャリア相談"),
-    "interview": N_("面談"),
-    "follow_up": N_("フォローアップ"),
-    "phone": N_("電話"),
-    "email": N_("メール"),
-}
 # The only kind that counts toward the consultations KPI, and how it is stored.
 KPI_KIND = "career_consultation"
 CONSULTATION_KIND = "career"

@@ -40,16 +40,15 @@ from itworks.services.engagement import companies, hires
 from itworks.services.engagement.contacts import parse_when
 from itworks.services.errors import Conflict, InvalidInput, NotFound
 from itworks.services.tiers import tiers
+from itworks.vocabulary import (
+    INTRODUCTION_OPEN_STATUSES,
+    INTRODUCTION_STATUS_LABELS,
+    INTRODUCTION_STATUSES,
+)
 
-STAGES = ("introduced", "interviewing", "offered", "hired", "declined")
-STAGE_LABELS: dict[str, Message] = {
-    "introduced": N_("紹介"),
-    "interviewing": N_("面接"),
-    "offered": N_("内定"),
-    "hired": N_("入社"),
-    "declined": N_("辞退・不成立"),
-}
-OPEN_STAGES = ("introduced", "interviewing", "offered")
+STAGES = INTRODUCTION_STATUSES
+STAGE_LABELS = INTRODUCTION_STATUS_LABELS
+OPEN_STAGES = INTRODUCTION_OPEN_STATUSES
 DECLINE_REASON_KIND = "match_failed"
 PROVISION_ITEM_LABELS: dict[str, Message] = {
     "name": N_("氏名"),
