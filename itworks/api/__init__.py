@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_babel import gettext
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from itworks.services.accounts import tokens
 
@@ -32,9 +33,16 @@ MESSAGES = {
     404: i18n.N_("見つかりません"),
     405: i18n.N_("このメソッドは使えません"),
     413: i18n.N_("本文が大きすぎます（上限 %(limit)s バイト）"),
+    415: i18n.N_("本文は JSON（Content-Type: application/json、UTF-8）で送ってください"),
     500: i18n.N_("サーバーエラー"),
 }
-ERROR_FIELDS = {400: "body", 401: "authorization", 403: "authorization", 413: "body"}
+ERROR_FIELDS = {
+    400: "body",
+    401: "authorization",
+    403: "authorization",
+    413: "body",
+    415: "content_type",
+}
 
 
 def api_scope(scope: str | None) -> Callable[[F], F]:
@@ -66,16 +74,30 @@ def localize(value: Any) -> Any:
     return i18n.localize(value, gettext)
 
 
-def http_error(error: HTTPException):  # noqa: ANN201
-    return error_response(error.code or 500)
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise ValueError("number out of range")
+    return value
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; 400 when it is not one, 413 when too large."""
+    """The request's JSON object; 400 when it is not one, 413 when too large, 415 when the
+    body is not declared as JSON in UTF-8."""
+    if request.mimetype != "application/json" or request.mimetype_params.get(
+        "charset", "utf-8"
+    ).lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType()
     raw = request.get_data(cache=True)
     try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        # NaN and Infinity are not JSON; a huge exponent would become one.
+        payload = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: tens of thousands of nested brackets in a small body.
         raise BadJson() from None
     if not isinstance(payload, dict):
         raise BadJson({"body": i18n.N_("JSONオブジェクトを送ってください")})

@@ -124,6 +124,7 @@ DOCUMENT: dict[str, Any] = {
                     "401": _error("Missing or wrong token"),
                     "403": _error("Token lacks the intake scope"),
                     "413": _error("Body over the configured size"),
+                    "415": _error("Body not sent as application/json in UTF-8"),
                     "422": _error("Invalid or missing fields, or no consent"),
                 },
             }
@@ -161,6 +162,7 @@ DOCUMENT: dict[str, Any] = {
                     "401": _error("Missing or wrong token"),
                     "403": _error("Token lacks the intake scope"),
                     "413": _error("Body over the configured size"),
+                    "415": _error("Body not sent as application/json in UTF-8"),
                     "422": _error("Invalid or missing fields, no consent, or unknown fair"),
                 },
             }

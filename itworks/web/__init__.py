@@ -6,7 +6,7 @@ import logging
 import traceback
 from datetime import date, datetime
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_decimal, format_percent, get_locale, gettext
@@ -104,9 +104,18 @@ def _error(error: HTTPException | Exception):  # noqa: ANN202
     if request.path.startswith("/api/"):
         from ..api import error_response
 
-        return error_response(code)
-    message = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500] if code >= 500 else ERROR_MESSAGES[400])
-    return render_template("error.html", code=code, message=message), code
+        response = error_response(code)
+    else:
+        message = ERROR_MESSAGES.get(
+            code, ERROR_MESSAGES[500] if code >= 500 else ERROR_MESSAGES[400]
+        )
+        response = make_response(render_template("error.html", code=code, message=message), code)
+    if isinstance(error, HTTPException) and code == 405:
+        # RFC 9110: a 405 names the methods the resource does allow.
+        response.headers.update(
+            {name: value for name, value in error.get_headers() if name == "Allow"}
+        )
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -203,6 +203,53 @@ def test_unknown_api_path_and_method_are_json(client, intake_headers) -> None:
     assert client.get("/api/v1/nope", headers=intake_headers).status_code == 404
     wrong = client.get(URL, headers=intake_headers)
     assert wrong.status_code == 405 and "errors" in wrong.json
+    assert set(wrong.headers["Allow"].replace(" ", "").split(",")) >= {"POST"}
+    assert "GET" not in wrong.headers["Allow"].split(", ")
+
+
+def test_a_405_page_names_the_allowed_methods(client) -> None:
+    response = client.put("/login")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"birth_year": Infinity}',
+        b'{"birth_year": -Infinity}',
+        b'{"birth_year": NaN}',
+        b'{"birth_year": 1e999}',
+        b'{"birth_year": ' + b"9" * 5000 + b"}",
+    ],
+)
+def test_hostile_json_is_400_not_a_500(client, intake_headers, app, raw) -> None:
+    app.config["API_MAX_BODY_BYTES"] = 128 * 1024
+    response = client.post(
+        URL, data=raw, headers={**intake_headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "body" in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-16", None],
+)
+def test_a_body_not_declared_as_utf8_json_is_415(client, intake_headers, content_type) -> None:
+    headers = dict(intake_headers)
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = client.post(URL, data=json.dumps(person()), headers=headers)
+    assert response.status_code == 415
+    assert "content_type" in response.json["errors"]
+
+
+def test_json_with_an_explicit_utf8_charset_is_accepted(client, intake_headers) -> None:
+    headers = {**intake_headers, "Content-Type": "application/json; charset=UTF-8"}
+    response = client.post(URL, data=json.dumps(person()).encode(), headers=headers)
+    assert response.status_code == 201
 
 
 def test_api_is_not_subject_to_csrf_but_web_forms_are(client, intake_headers) -> None:
