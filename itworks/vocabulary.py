@@ -107,9 +107,13 @@ EVENT_KIND_LABELS: dict[str, Message] = {
     "seminar": N_("セミナー"),
     "other": N_("その他"),
 }
-SIGNUP_STATUSES = ("applied", "attended", "no_show", "cancelled")
+# ``waitlisted``: applied when the event was full (キャンセル待ち); promoted to
+# ``applied`` in order when a seat frees (services/engagement/signups.py). It is
+# an application, so it counts among the fair applicants like ``applied``.
+SIGNUP_STATUSES = ("applied", "waitlisted", "attended", "no_show", "cancelled")
 SIGNUP_STATUS_LABELS: dict[str, Message] = {
     "applied": N_("申込"),
+    "waitlisted": N_("キャンセル待ち"),
     "attended": N_("参加"),
     "no_show": N_("欠席"),
     "cancelled": N_("取消"),

@@ -28,6 +28,7 @@ from .engagement import (
     SurveyLink,
 )
 from .funnel import FUNNEL_INDEXES  # noqa: F401  (registers the funnel indexes)
+from .invitations import INVITATION_ANSWERS, Invitation, InvitationBatch
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
 from .matching import (
@@ -66,6 +67,9 @@ __all__ = [
     "EventSignup",
     "FiscalYearPlan",
     "Hire",
+    "INVITATION_ANSWERS",
+    "Invitation",
+    "InvitationBatch",
     "Introduction",
     "KeyCheck",
     "KpiHistory",

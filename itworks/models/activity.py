@@ -93,7 +93,9 @@ class EventSignup(Base):
     __tablename__ = "event_signups"
     __table_args__ = (
         sa.UniqueConstraint("event_id", "registrant_id"),
-        sa.CheckConstraint("status IN ('applied', 'attended', 'no_show', 'cancelled')", "status"),
+        sa.CheckConstraint(
+            "status IN ('applied', 'waitlisted', 'attended', 'no_show', 'cancelled')", "status"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

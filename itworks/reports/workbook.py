@@ -95,7 +95,7 @@ def _no_responses(audience: Audience) -> Table:
     columns = [Column("status", "状況", "text")]
     return Table(
         "survey", "アンケート集計結果", columns, frame([], [], ["status"]), audience,
-        empty="回答なし / no responses",
+        empty="回答なし",
     )  # fmt: skip
 
 

@@ -162,6 +162,21 @@ def publish(table: pd.DataFrame, k: int) -> pd.DataFrame:
     return suppression.suppress_counts(table[count_column].astype(int), k).to_frame(count_column)
 
 
+def published(
+    session: Session,
+    audience: Audience,
+    *,
+    fiscal_year: int | None = None,
+    by: str | None = None,
+    lang: str = "ja",
+) -> tuple[Tallies, list[tuple[QuestionTally, pd.DataFrame]]]:
+    """The tallies page and its CSV: every question's table as ``audience`` may see it."""
+    result = tally(session, fiscal_year=fiscal_year, by=by, lang=lang)
+    if audience.k is None:
+        return result, [(t, t.counts) for t in result.questions]
+    return result, [(t, publish(t.counts, audience.k)) for t in result.questions]
+
+
 def report_tables(
     session: Session, fiscal_year: int, *, k: int | None = None, lang: str = "ja"
 ) -> list[tuple[str, pd.DataFrame]]:
@@ -198,7 +213,7 @@ def survey_tables(
                 columns,
                 frame(rows, table.index, [c.key for c in columns]),
                 audience,
-                empty="回答なし / no responses",
+                empty="回答なし",
             )
         )
     return tables

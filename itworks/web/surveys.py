@@ -29,6 +29,7 @@ from .. import csvio
 from ..db import db
 from ..extensions import link_signer, vault
 from ..services.errors import Conflict, InvalidInput, NotFound
+from . import figures
 from .access import ALL_STAFF, PERSONAL_DATA, public, roles
 from .auth import current_staff
 from .text import error_text, flash_error
@@ -188,24 +189,18 @@ def _tally_args() -> tuple[int | None, str | None]:
     return fiscal_year, by
 
 
-def _tables(tallies: survey_tallies.Tallies) -> list[tuple[Any, Any]]:
-    """Each question's table as this user may see it (suppressed for the prefecture)."""
-    if current_user.role == "prefecture":
-        k = int(current_app.config["SMALL_CELL_K"])
-        return [(t, survey_tallies.publish(t.counts, k)) for t in tallies.questions]
-    return [(t, t.counts) for t in tallies.questions]
-
-
 @bp.get("/surveys/tallies")
 @roles(*ALL_STAFF)
 def tallies():
     """Show the survey tallies, optionally broken down by origin, age band or tier."""
     fiscal_year, by = _tally_args()
-    result = survey_tallies.tally(db.session, fiscal_year=fiscal_year, by=by, lang=_lang())
+    result, tables = survey_tallies.published(
+        db.session, figures.audience(), fiscal_year=fiscal_year, by=by, lang=_lang()
+    )
     return render_template(
         "surveys/tallies.html",
         result=result,
-        tables=_tables(result),
+        tables=tables,
         suppressed=current_user.role == "prefecture",
         k=current_app.config["SMALL_CELL_K"],
         breakdowns=survey_tallies.BY_LABELS["ja" if _lang() == "ja" else "en"],
@@ -217,11 +212,13 @@ def tallies():
 def tallies_csv():
     """Download the tallies as CSV for Excel (UTF-8 with BOM)."""
     fiscal_year, by = _tally_args()
-    result = survey_tallies.tally(db.session, fiscal_year=fiscal_year, by=by, lang=_lang())
+    _result, tables = survey_tallies.published(
+        db.session, figures.audience(), fiscal_year=fiscal_year, by=by, lang=_lang()
+    )
     buffer = io.StringIO()
     rows = []
     header = None
-    for item, table in _tables(result):
+    for item, table in tables:
         if header is None:
             header = ["question", "answer", *[str(c) for c in table.columns]]
         for answer_label, values in table.iterrows():
