@@ -24,7 +24,8 @@ from itworks import crypto
 from itworks.crypto import Vault
 from itworks.database import begin_write
 from itworks.i18n import N_
-from itworks.models import Event, EventSignup, Registrant, User, utcnow
+from itworks.models import Event, Registrant, User, utcnow
+from itworks.services.engagement import signups
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
 
@@ -269,7 +270,7 @@ def apply_to_fair(
 ) -> IntakeResult:
     """Find or create the person and sign them up for the fair, once per person; commits."""
     at = applied_at or utcnow()
-    event_id = find_fair(session, event_public_id).id
+    event = find_fair(session, event_public_id)
 
     def work() -> IntakeResult:
         registrant, duplicate = find_or_add(
@@ -282,21 +283,8 @@ def apply_to_fair(
             actor_label="api",
         )
         session.flush()
-        signed_up = session.scalar(
-            sa.select(EventSignup.id).where(
-                EventSignup.event_id == event_id, EventSignup.registrant_id == registrant.id
-            )
-        )
-        if signed_up is None:
-            session.add(
-                EventSignup(
-                    event_id=event_id,
-                    registrant_id=registrant.id,
-                    signed_up_at=at,
-                    source=channel,
-                )
-            )
-            session.flush()
-        return IntakeResult(registrant.public_id, duplicate, signed_up is None)
+        # The capacity rule: past capacity the application joins the waiting list.
+        _, created = signups.sign_up(session, event, registrant, source=channel, at=at)
+        return IntakeResult(registrant.public_id, duplicate, created)
 
     return _retrying(session, work)
