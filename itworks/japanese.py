@@ -10,6 +10,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
+import phonenumbers
+
 from itworks.i18n import N_
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "nfkc",
     "normalize_email",
     "normalize_phone",
+    "display_phone",
     "parse_prefecture",
     "prefecture_code",
     "to_katakana",
@@ -122,6 +125,24 @@ def normalize_phone(s: str) -> str:
     if digits[0] == "0" or not 7 <= len(digits) <= 15:
         raise ValueError(PHONE_ERROR)
     return "+" + digits
+
+
+def display_phone(e164: str) -> str:
+    """A stored number as staff read it: ``090-1234-5678`` at home, ``+44 20 7946 0958`` abroad.
+
+    Formatting is the phonenumbers library's (national format for Japan); a value it
+    cannot parse is shown as stored.
+    """
+    try:
+        number = phonenumbers.parse(e164, "JP")
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 81
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
 
 
 # --------------------------------------------------------------------------- kana

@@ -129,6 +129,7 @@ def private_text_file(path: Path) -> TextIO:
     """Open ``path`` for writing as UTF-8 text (CSV: newline="") with mode 0600:
     the files the CLI writes hold personal data."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the mode argument only applies to a file that did not exist
     return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import fiscal, i18n, vocabulary
+from .. import fiscal, i18n, japanese, vocabulary
 from . import access, auth, figures, funnel, main, notes, publicity, registrants, reports, surveys
 from . import tiers as tier_pages
 from .text import lazy_labels
@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["d"] = format_date
     app.jinja_env.filters["fy"] = lambda fy: fiscal.fy_display(fy, _lang())
     app.jinja_env.filters["num"] = format_number
+    app.jinja_env.filters["phone"] = japanese.display_phone
     app.jinja_env.filters["pct"] = format_share
     app.jinja_env.filters["fixed"] = format_fixed
     app.jinja_env.finalize = _finalize

@@ -72,9 +72,7 @@ def _unsafe(char: str) -> bool:
 def _safe_next(target: str | None) -> str:
     # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil" is "//evil":
     # refuse any such character first, then accept only a path on this site.
-    if not target or any(
-        c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target
-    ):
+    if not target or any(_unsafe(c) for c in target):
         return url_for("main.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

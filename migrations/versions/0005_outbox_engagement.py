@@ -124,13 +124,6 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             op.f("fk_companies_data_key_id_data_keys"), "data_keys", ["data_key_id"], ["id"]
         )
-    # The specification's stages: a failed match and a withdrawal are both 辞退・不成立,
-    # told apart by their reason code.
-    op.execute(
-        sa.text(
-            "UPDATE introductions SET status = 'declined' WHERE status IN ('no_match', 'withdrawn')"
-        )
-    )
     with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage_changed_at", TZ, nullable=True))
         batch_op.add_column(
@@ -144,6 +137,15 @@ def upgrade() -> None:
             ["id"],
         )
         batch_op.drop_constraint(op.f("ck_introductions_status"), type_="check")
+    # The specification's stages: a failed match and a withdrawal are both 辞退・不成立,
+    # told apart by their reason code. Rewritten between the two checks, which each
+    # refuse the other's codes.
+    op.execute(
+        sa.text(
+            "UPDATE introductions SET status = 'declined' WHERE status IN ('no_match', 'withdrawn')"
+        )
+    )
+    with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.create_check_constraint(op.f("ck_introductions_status"), STATUS_NEW)
     with op.batch_alter_table("hires", schema=None) as batch_op:
         batch_op.add_column(sa.Column("turn", sa.String(length=8), nullable=True))
@@ -219,9 +221,10 @@ def downgrade() -> None:
     with op.batch_alter_table("hires", schema=None) as batch_op:
         batch_op.drop_column("moved_on")
         batch_op.drop_column("turn")
-    op.execute(sa.text("UPDATE introductions SET status = 'no_match' WHERE status = 'declined'"))
     with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_introductions_status"), type_="check")
+    op.execute(sa.text("UPDATE introductions SET status = 'no_match' WHERE status = 'declined'"))
+    with op.batch_alter_table("introductions", schema=None) as batch_op:
         batch_op.create_check_constraint(op.f("ck_introductions_status"), STATUS_OLD)
         batch_op.drop_constraint(
             op.f("fk_introductions_provision_id_third_party_provisions"), type_="foreignkey"

@@ -79,3 +79,15 @@ def test_the_package_runs_as_a_module(args: list[str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
+
+
+def test_a_private_file_written_over_an_open_one_ends_up_0600(tmp_path) -> None:
+    from itworks.cli.common import private_text_file
+
+    path = tmp_path / "export.csv"
+    path.write_text("old")
+    path.chmod(0o644)
+    with private_text_file(path) as handle:
+        handle.write("new")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text() == "new"

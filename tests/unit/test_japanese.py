@@ -365,3 +365,20 @@ def test_prefecture_code_examples() -> None:
     assert prefecture_code("島根県") == "32"
     assert prefecture_code("Tokyo") == "13"
     assert prefecture_code(1) == "01"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+819012345678", "090-1234-5678"),
+        ("+81852225111", "0852-22-5111"),
+        ("+81312345678", "03-1234-5678"),
+        ("+81120123456", "0120-123-456"),
+        ("+442079460958", "+44 20 7946 0958"),
+        ("not a number", "not a number"),
+    ],
+)
+def test_stored_numbers_are_shown_the_way_japanese_staff_read_them(stored, shown) -> None:
+    from itworks.japanese import display_phone
+
+    assert display_phone(stored) == shown

@@ -24,7 +24,9 @@ def test_list_and_detail_show_decrypted_fields(client, auth, make_registrant) ->
     detail = client.get(f"/registrants/{public_id}")
     assert detail.status_code == 200
     assert "izumo@example.jp" in detail.text
-    assert "+819011112222" in detail.text  # stored normalised
+    # Stored normalised (E.164), shown the way Japanese staff read it.
+    assert "090-1111-2222" in detail.text
+    assert "+819011112222" not in detail.text
     assert "令和4年度" in detail.text  # fiscal year beside the date
     assert "<title>登録者詳細 — IT WORKS@島根</title>" in detail.text
 

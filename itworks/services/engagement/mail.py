@@ -145,6 +145,10 @@ class SmtpTransport:
         return f"<SmtpTransport {self.host}:{self.port} {self.security}>"
 
     def send(self, message: EmailMessage) -> None:
+        # Until the message itself is handed over, a refusal (a wrong password: 535) is
+        # about our connection, not this message: every message would meet it, so it
+        # must be retried, never recorded as the message's permanent failure.
+        handing_over = False
         try:
             if self.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -157,10 +161,13 @@ class SmtpTransport:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or "")
+                handing_over = True
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise _classify(min(code for code, _ in exc.recipients.values())) from None
         except smtplib.SMTPResponseException as exc:
+            if not handing_over:
+                raise TransientError(f"smtp_{exc.smtp_code}") from None
             raise _classify(exc.smtp_code) from None
         except (OSError, smtplib.SMTPException):
             raise TransientError("connection") from None
