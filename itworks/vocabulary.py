@@ -129,6 +129,14 @@ INTRODUCTION_STATUS_LABELS: dict[str, Message] = {
     "declined": N_("辞退・不成立"),
 }
 INTRODUCTION_OPEN_STATUSES = ("introduced", "interviewing", "offered")
+# A hire is a U-turn or an I-turn (ORIGINS without "unknown").
+HIRE_TURNS = ("u_turn", "i_turn")
+
+# The mail outbox: a message is queued, claimed (sending), then sent or failed.
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+
+# What a JSON API token may do.
+TOKEN_SCOPES = ("intake", "read")
 
 # What a coordinator records about a registrant; only career_consultation counts toward
 # the consultations KPI.

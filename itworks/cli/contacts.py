@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from itworks.cli.common import build_app, operator, run_service
+from itworks.vocabulary import CONTACT_KINDS
 
 
 @click.group()
@@ -17,7 +18,7 @@ def contacts() -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(["career_consultation", "interview", "follow_up", "phone", "email"]),
+    type=click.Choice(CONTACT_KINDS),
 )
 @click.option("--at", "at", help="ISO date or date-time in Japan time; default now.")
 @click.option("--outcome", help="Outcome (stored encrypted).")

@@ -6,6 +6,7 @@ import click
 
 from itworks.cli.common import bilingual, build_app, fail, operator, run_service
 from itworks.i18n import message_of
+from itworks.vocabulary import EVENT_KINDS
 
 
 @click.group()
@@ -17,7 +18,7 @@ def events() -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(["fair", "study_session", "meetup", "seminar", "other"]),
+    type=click.Choice(EVENT_KINDS),
 )
 @click.option("--name", required=True)
 @click.option("--starts", required=True, help="Start, e.g. 2022-07-09 13:00 (Asia/Tokyo).")

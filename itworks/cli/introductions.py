@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from itworks.cli.common import build_app, fail, operator, run_service
+from itworks.vocabulary import HIRE_TURNS, INTRODUCTION_STATUSES
 
 
 @click.group()
@@ -46,12 +47,12 @@ def introductions_add(public_id, company, items, consent_at, at, from_fair, foll
 @click.option(
     "--stage",
     required=True,
-    type=click.Choice(["introduced", "interviewing", "offered", "hired", "declined"]),
+    type=click.Choice(INTRODUCTION_STATUSES),
 )
 @click.option("--reason", help="Reason code (required for declined).")
 @click.option("--at", "at", help="When; for hired the hire date. Default now.")
 @click.option("--follow-up-on", help="Next follow-up date (YYYY-MM-DD).")
-@click.option("--turn", type=click.Choice(["u_turn", "i_turn"]), help="For hired.")
+@click.option("--turn", type=click.Choice(HIRE_TURNS), help="For hired.")
 @click.option("--moved-on", help="For hired: the date they moved to Shimane.")
 def introductions_move(introduction_id, stage, reason, at, follow_up_on, turn, moved_on) -> None:  # noqa: ANN001
     """Move an introduction to a later stage."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from itworks.cli.common import build_app, print_json, run_service
+from itworks.vocabulary import OUTBOX_STATUSES
 
 
 @click.group()
@@ -61,7 +62,7 @@ def outbox_send(once: bool) -> None:
 
 
 @outbox.command("list")
-@click.option("--status", type=click.Choice(["queued", "sending", "sent", "failed"]))
+@click.option("--status", type=click.Choice(OUTBOX_STATUSES))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def outbox_list(status: str | None, as_json: bool) -> None:
     """List messages newest first (no personal values: registrants by public id)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from itworks.cli.common import build_app, operator, run_service
+from itworks.vocabulary import TOKEN_SCOPES
 
 
 @click.group()
@@ -14,7 +15,7 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--scope", required=True, type=click.Choice(["intake", "read"]))
+@click.option("--scope", required=True, type=click.Choice(TOKEN_SCOPES))
 def tokens_create(name: str, scope: str) -> None:
     """Create a token and print it once (only its hash is stored)."""
     from itworks.services.accounts import tokens as service

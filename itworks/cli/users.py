@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from itworks.cli.common import build_app, read_password, run_service
+from itworks.vocabulary import ROLES
 
 
 @click.group()
@@ -14,7 +15,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "prefecture"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username: str, role: str, password_stdin: bool) -> None:
     """Create a user."""

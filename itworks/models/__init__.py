@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..vocabulary import OUTBOX_STATUSES
 from .activity import (
     EVENT_KINDS,
     TIERS,
@@ -38,7 +39,7 @@ from .matching import (
     SettlingFollowUp,
     ThirdPartyProvision,
 )
-from .outbox import OUTBOX_STATUSES, OutboxMessage
+from .outbox import OutboxMessage
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
 from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
 

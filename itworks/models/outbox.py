@@ -13,8 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, PublicIdMixin, TimestampMixin, UTCDateTime, utcnow
 from .registrants import Registrant
 
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
-
 
 class OutboxMessage(PublicIdMixin, TimestampMixin, Base):
     """One mail to one registrant, stored as a template code and parameters.

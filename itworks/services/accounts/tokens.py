@@ -14,8 +14,9 @@ from itworks.models import ApiToken, utcnow
 from itworks.services import audit
 from itworks.services.accounts.users import USERNAME_RE
 from itworks.services.errors import Conflict, InvalidInput, NotFound
+from itworks.vocabulary import TOKEN_SCOPES
 
-SCOPES = ("intake", "read")
+SCOPES = TOKEN_SCOPES
 TOKEN_PREFIX = "itw_"  # lets secret scanners and people recognise a leaked token
 
 

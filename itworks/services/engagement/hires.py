@@ -27,8 +27,9 @@ from itworks.models import (
 )
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput, NotFound
+from itworks.vocabulary import HIRE_TURNS
 
-TURNS = ("u_turn", "i_turn")
+TURNS = HIRE_TURNS
 FOLLOW_UP_MONTHS = (3, 12)
 SETTLING_OUTCOME_LABELS: dict[str, Message] = {
     "still_employed": N_("在職中"),
