@@ -36,6 +36,7 @@ from .. import vocabulary
 from ..db import db
 from ..extensions import vault
 from ..services.errors import Conflict, InvalidInput, NotFound
+from . import figures
 from .access import ALL_STAFF, PERSONAL_DATA, roles
 from .auth import current_staff
 from .text import flash_error, lazy_labels, localize
@@ -176,8 +177,8 @@ def recontact():
 @roles(*ALL_STAFF)
 def movement():
     """Show how many registrants moved from each tier to each other between two days."""
-    suppressed = current_user.role == "prefecture"
-    k = int(current_app.config["SMALL_CELL_K"])
+    audience = figures.audience()
+    suppressed, k = audience.k is not None, int(current_app.config["SMALL_CELL_K"])
     try:
         date_from, date_to = tiers_movement.parse_dates(
             db.session, request.args.get("from"), request.args.get("to"), _today()
@@ -196,7 +197,7 @@ def movement():
     return render_template(
         "tiers/movement.html",
         result=result,
-        table=result.table(k if suppressed else None),
+        table=result.table(audience.k),
         errors={},
         args=request.args,
         suppressed=suppressed,
