@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
@@ -100,6 +101,19 @@ def _no_responses(audience: Audience) -> Table:
 
 
 # ----------------------------------------------------------------------------- workbook
+
+
+def _text_stays_text(book: Workbook) -> None:
+    """Campaign names, notes and other free text that begin with "=" stay text.
+
+    openpyxl types a string by its first character, so "=HYPERLINK(…)" would become a
+    live formula in the prefecture's copy. The report writes no formula of its own.
+    """
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
 
 
 def _width(value: object) -> int:
@@ -223,6 +237,7 @@ def write_report(
         _cover(writer, tables["KGI・KPI"][0], k, generated_by)
         for name, sheet_tables in tables.items():
             _write_sections(writer, name, sheet_tables)
+        _text_stays_text(writer.book)
     audit.record(
         session,
         "report.generate",

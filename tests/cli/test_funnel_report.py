@@ -114,3 +114,33 @@ def test_report_refuses_a_bad_year(runner, tmp_path, fy) -> None:  # noqa: ANN00
     result = runner.invoke(["report", "--fy", fy, "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 1
     assert not (tmp_path / "r.xlsx").exists()
+
+
+def test_free_text_that_looks_like_a_formula_stays_text(runner, year, session, tmp_path) -> None:
+    from itworks.services.kpi import notes
+    from itworks.services.publicity import campaigns as publicity
+
+    publicity.create_campaign(
+        session,
+        {
+            "name": '=HYPERLINK("http://x","y")',
+            "channel": "web_ad",
+            "utm_campaign": "fy2022_formula",
+            "starts_on": "2022-04-01",
+            "cost_yen": "1000",
+        },
+        actor_label="test",
+    )
+    notes.save_note(
+        session, 2022, "consultations", "first", done="=1+1", countermeasures="@SUM(1)",
+        actor_label="test",
+    )  # fmt: skip
+    session.commit()
+    out = tmp_path / "report.xlsx"
+    result = runner.invoke(["report", "--fy", "2022", "--out", str(out), "--as-of", "2022-11-20"])
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    cells = [cell for ws in book.worksheets for row in ws.iter_rows() for cell in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    values = {c.value for c in cells}
+    assert {'=HYPERLINK("http://x","y")', "=1+1"} <= values
