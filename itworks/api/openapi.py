@@ -85,7 +85,9 @@ DOCUMENT: dict[str, Any] = {
             "Registrations and job-fair applications from the IT WORKS website. "
             "A known email or phone number (normalised) is the same person: the reply "
             "then says duplicate=true and no second registrant is created, so a "
-            "repeated request is harmless."
+            "repeated request is harmless. The reply therefore tells whether an address is "
+            "known: it is for the website's server, holding an intake token, never to be "
+            "passed on to the visitor's browser."
         ),
     },
     "servers": [{"url": "/api/v1"}],
