@@ -63,15 +63,29 @@ class RecordingHandler:
 
 
 @pytest.fixture
-def smtp_server():  # noqa: ANN201
-    """A real SMTP server on 127.0.0.1 (aiosmtpd), yielding (handler, port)."""
+def start_smtp():  # noqa: ANN201
+    """Start real SMTP servers on 127.0.0.1 (aiosmtpd) with Controller options; each
+    call returns (handler, port), and every server stops after the test."""
     from aiosmtpd.controller import Controller
 
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    controllers = []
+
+    def start(**options):  # noqa: ANN202, ANN003
+        handler = RecordingHandler()
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return handler, port
+
     try:
-        yield handler, port
+        yield start
     finally:
-        controller.stop()
+        for controller in controllers:
+            controller.stop()
+
+
+@pytest.fixture
+def smtp_server(start_smtp):  # noqa: ANN001, ANN201
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), yielding (handler, port)."""
+    return start_smtp()

@@ -271,31 +271,20 @@ def test_two_workers_on_postgresql_send_every_message_exactly_once(
 
 
 def test_a_wrong_smtp_password_is_retried_not_a_permanent_failure(
-    session, registrant, vault
+    session, registrant, vault, start_smtp
 ) -> None:
     """535 at login is about our account, not the message: it must not fail every message."""
-    from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
-    from conftest import RecordingHandler, free_port
 
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
+    handler, port = start_smtp(
         authenticator=lambda *args: AuthResult(success=False, handled=False),
         auth_require_tls=False,
     )
-    controller.start()
-    try:
-        message = _queue(session, registrant())
-        transport = mail.SmtpTransport(
-            "127.0.0.1", port, security="none", username="itworks", password="wrong", timeout=10
-        )
-        report = outbox.deliver(session, transport, vault)
-    finally:
-        controller.stop()
+    message = _queue(session, registrant())
+    transport = mail.SmtpTransport(
+        "127.0.0.1", port, security="none", username="itworks", password="wrong", timeout=10
+    )
+    report = outbox.deliver(session, transport, vault)
     assert (report.sent, report.failed, report.retried) == (0, 0, 1)
     row = _status(session, message.id)
     assert (row.status, row.last_error) == ("queued", "smtp_535")
