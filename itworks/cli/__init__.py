@@ -18,6 +18,7 @@ from itworks.cli import (
     imports,
     instance,
     introductions,
+    invitations,
     keys,
     outbox,
     registrants,
@@ -56,6 +57,7 @@ for command in (
     contacts.contacts,
     companies.companies,
     introductions.introductions,
+    invitations.invitations,
     outbox.outbox,
 ):
     main.add_command(command)

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import fiscal, i18n, japanese, vocabulary
 from . import access, auth, figures, funnel, main, notes, publicity, registrants, reports, surveys
+from . import invitations as invitation_pages
 from . import tiers as tier_pages
 from .text import lazy_labels
 
@@ -128,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(registrants.bp)
     app.register_blueprint(surveys.bp)
+    app.register_blueprint(invitation_pages.bp)
     tier_pages.init_app(app)
     app.before_request(access.enforce)
     app.register_error_handler(HTTPException, _error)

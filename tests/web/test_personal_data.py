@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from itworks.japanese import display_phone
 from testsupport import PASSWORD
 
 
@@ -37,6 +38,7 @@ def seeded(app, session, caplog):  # noqa: ANN001, ANN201
             values.update(part for part in (personal["name"] or "").split() if len(part) >= 2)
             if personal["phone"]:
                 values.add(personal["phone"].removeprefix("+81"))
+                values.add(display_phone(personal["phone"]))  # as coordinators see it
     assert len(values) > 60
     return values
 

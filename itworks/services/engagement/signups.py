@@ -11,7 +11,9 @@ applicants (the KPI counts every sign-up but the cancelled ones).
 
 Concurrent sign-ups for one event are serialised by locking the event's row
 (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a write takes the file lock),
-so two requests cannot both take the last seat.
+so two requests cannot both take the last seat. As with every writing service,
+start the unit of work with ``database.begin_write`` so SQLite's lock is taken
+before the first read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.database import begin_write
 from itworks.i18n import N_
 from itworks.models import Event, EventSignup, Registrant, utcnow
 from itworks.services import audit
@@ -141,6 +144,7 @@ def cancel_signup(
     session: Session, event_public_id: str, registrant_public_id: str, *, actor_label: str
 ) -> EventSignup | None:
     """A coordinator cancels a sign-up; the first waiting is promoted. Commits."""
+    begin_write(session)
     signup = _find(session, event_public_id, registrant_public_id)
     promoted = cancel(session, signup)
     audit.record(
