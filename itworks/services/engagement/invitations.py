@@ -57,6 +57,7 @@ MESSAGES = {
     "answer": N_("回答は accepted / declined のいずれかです"),
 }
 ONLINE = N_("オンライン")
+PLACE_TO_BE_ANNOUNCED = N_("未定")
 
 
 def _when(event: Event) -> str:
@@ -123,7 +124,9 @@ def send_invitations(
                 {
                     "event": event.name,
                     "when": _when(event),
-                    "place": translate(ONLINE, "ja") if event.online else (event.venue or ""),
+                    "place": translate(ONLINE, "ja")
+                    if event.online
+                    else (event.venue or translate(PLACE_TO_BE_ANNOUNCED, "ja")),
                     "expires": expires_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
                     "url": f"{base}/i/{token}",
                 },
