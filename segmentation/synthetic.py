@@ -8,10 +8,13 @@ no rule is perfect even on complete data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from ._typing import BoolArray, FloatArray
+from ._typing import BoolArray, FloatArray, ObjectArray
 from .features import ORDINAL_SCALES, TIERS
 
 #: Share of each tier in the generated population.
@@ -160,23 +163,10 @@ def make_registrants(
             _encode_multiple(columns, rng, qid, tiers)
         else:
             _encode_single(columns, qid, codes, answers[qid])
-    experience = rng.gamma(3.0, 3.0, size=n).round()
-    experience_missing = rng.random(n) < _NON_CORE_MISSING
-    columns["experience_years"] = np.where(experience_missing, np.nan, experience)
-    columns["experience_years:missing"] = experience_missing.astype(float)
-    columns["origin=u_turn"] = (u_turn & ~unknown_origin).astype(float)
-    columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
-    columns["origin=unknown"] = unknown_origin.astype(float)
-    lookup = np.vectorize
-    # np.vectorize returns Any; the per-row rates are floats.
-    consultations: FloatArray = lookup(_CONSULTATIONS.get)(tiers)
-    events: FloatArray = lookup(_EVENTS.get)(tiers)
-    mean_days: FloatArray = lookup(_DAYS.get)(tiers)
-    columns["engagement:consultations"] = rng.poisson(consultations)
-    columns["engagement:events_attended"] = rng.poisson(events)
-    days = rng.exponential(mean_days).round(1)
-    columns["engagement:days_since_response"] = np.where(rng.random(n) < 0.05, np.nan, days)
-    X = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
+    X = _finish(
+        columns, rng, tiers, u_turn, unknown_origin, _NON_CORE_MISSING,
+        (_CONSULTATIONS, _EVENTS, _DAYS), days_missing=0.05,
+    )  # fmt: skip
     return X, pd.Series(tiers.astype(object), name="tier")
 
 
@@ -382,23 +372,10 @@ def make_hard_registrants(
             _encode_hard_multiple(columns, rng, qid, tiers)
         else:
             _encode_single(columns, qid, codes, answers[qid])
-    experience = rng.gamma(3.0, 3.0, size=n).round()
-    experience_missing = rng.random(n) < 0.08
-    columns["experience_years"] = np.where(experience_missing, np.nan, experience)
-    columns["experience_years:missing"] = experience_missing.astype(float)
-    columns["origin=u_turn"] = (u_turn & ~unknown_origin).astype(float)
-    columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
-    columns["origin=unknown"] = unknown_origin.astype(float)
-    lookup = np.vectorize
-    # np.vectorize returns Any; the per-row rates are floats.
-    consultations: FloatArray = lookup(_HARD_CONSULTATIONS.get)(tiers)
-    events: FloatArray = lookup(_HARD_EVENTS.get)(tiers)
-    mean_days: FloatArray = lookup(_HARD_DAYS.get)(tiers)
-    columns["engagement:consultations"] = rng.poisson(consultations)
-    columns["engagement:events_attended"] = rng.poisson(events)
-    days = rng.exponential(mean_days).round(1)
-    columns["engagement:days_since_response"] = np.where(rng.random(n) < 0.1, np.nan, days)
-    X = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
+    X = _finish(
+        columns, rng, tiers, u_turn, unknown_origin, 0.08,
+        (_HARD_CONSULTATIONS, _HARD_EVENTS, _HARD_DAYS), days_missing=0.1,
+    )  # fmt: skip
     return X, pd.Series(tiers.astype(object), name="tier")
 
 
@@ -430,3 +407,39 @@ def _encode_hard_multiple(
     for i, code in enumerate(codes):
         columns[f"{qid}={code}"] = ticked[:, i].astype(float)
     columns[f"{qid}:missing"] = missing.astype(float)
+
+
+def _finish(
+    columns: dict[str, Any],
+    rng: np.random.Generator,
+    tiers: ObjectArray,
+    u_turn: BoolArray,
+    unknown_origin: BoolArray,
+    experience_missing_rate: float,
+    rates: tuple[Mapping[str, float], Mapping[str, float], Mapping[str, float]],
+    *,
+    days_missing: float,
+) -> pd.DataFrame:
+    """Experience, origin and engagement columns, drawn in one fixed order, then the frame.
+
+    ``rates`` are the per-tier means of consultations, events attended and days since
+    the last answer.
+    """
+    n = len(tiers)
+    experience = rng.gamma(3.0, 3.0, size=n).round()
+    experience_missing = rng.random(n) < experience_missing_rate
+    columns["experience_years"] = np.where(experience_missing, np.nan, experience)
+    columns["experience_years:missing"] = experience_missing.astype(float)
+    columns["origin=u_turn"] = (u_turn & ~unknown_origin).astype(float)
+    columns["origin=i_turn"] = (~u_turn & ~unknown_origin).astype(float)
+    columns["origin=unknown"] = unknown_origin.astype(float)
+    lookup = np.vectorize
+    # np.vectorize returns Any; the per-row rates are floats.
+    consultations: FloatArray = lookup(rates[0].get)(tiers)
+    events: FloatArray = lookup(rates[1].get)(tiers)
+    mean_days: FloatArray = lookup(rates[2].get)(tiers)
+    columns["engagement:consultations"] = rng.poisson(consultations)
+    columns["engagement:events_attended"] = rng.poisson(events)
+    days = rng.exponential(mean_days).round(1)
+    columns["engagement:days_since_response"] = np.where(rng.random(n) < days_missing, np.nan, days)
+    return pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in columns.items()})
