@@ -8,7 +8,7 @@ no rule is perfect even on complete data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -157,14 +157,9 @@ def make_registrants(
     for qid in ("shimane_connection", "age_band", "work_style", "household"):
         answers[qid] = np.where(rng.random(n) < _NON_CORE_MISSING, -1, answers[qid])
 
-    columns: dict[str, np.ndarray] = {}
-    for qid, codes in QUESTIONS.items():
-        if qid in MULTIPLE:
-            _encode_multiple(columns, rng, qid, tiers)
-        else:
-            _encode_single(columns, qid, codes, answers[qid])
     X = _finish(
-        columns, rng, tiers, u_turn, unknown_origin, _NON_CORE_MISSING,
+        _encode(answers, rng, tiers, _encode_multiple),
+        rng, tiers, u_turn, unknown_origin, _NON_CORE_MISSING,
         (_CONSULTATIONS, _EVENTS, _DAYS), days_missing=0.05,
     )  # fmt: skip
     return X, pd.Series(tiers.astype(object), name="tier")
@@ -366,14 +361,9 @@ def make_hard_registrants(
     for qid in ("shimane_connection", "age_band", "work_style", "household"):
         answers[qid] = np.where(rng.random(n) < 0.08, -1, answers[qid])
 
-    columns: dict[str, np.ndarray] = {}
-    for qid, codes in QUESTIONS.items():
-        if qid in MULTIPLE:
-            _encode_hard_multiple(columns, rng, qid, tiers)
-        else:
-            _encode_single(columns, qid, codes, answers[qid])
     X = _finish(
-        columns, rng, tiers, u_turn, unknown_origin, 0.08,
+        _encode(answers, rng, tiers, _encode_hard_multiple),
+        rng, tiers, u_turn, unknown_origin, 0.08,
         (_HARD_CONSULTATIONS, _HARD_EVENTS, _HARD_DAYS), days_missing=0.1,
     )  # fmt: skip
     return X, pd.Series(tiers.astype(object), name="tier")
@@ -407,6 +397,22 @@ def _encode_hard_multiple(
     for i, code in enumerate(codes):
         columns[f"{qid}={code}"] = ticked[:, i].astype(float)
     columns[f"{qid}:missing"] = missing.astype(float)
+
+
+def _encode(
+    answers: dict[str, Any],
+    rng: np.random.Generator,
+    tiers: ObjectArray,
+    encode_multiple: Callable[[dict[str, Any], np.random.Generator, str, ObjectArray], None],
+) -> dict[str, Any]:
+    """One-hot columns for every question; multiple choice drawn by ``encode_multiple``."""
+    columns: dict[str, Any] = {}
+    for qid, codes in QUESTIONS.items():
+        if qid in MULTIPLE:
+            encode_multiple(columns, rng, qid, tiers)
+        else:
+            _encode_single(columns, qid, codes, answers[qid])
+    return columns
 
 
 def _finish(

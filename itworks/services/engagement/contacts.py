@@ -61,10 +61,6 @@ class ContactRecord:
     outcome: str | None = None
     notes: str | None = None
 
-    @property
-    def counts_as_consultation(self) -> bool:
-        return self.kind == KPI_KIND
-
 
 def parse_when(value: object, now: datetime) -> datetime:
     """``--at``: an aware datetime, an ISO date or date-time in Japan time, or now."""

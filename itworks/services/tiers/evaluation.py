@@ -6,7 +6,7 @@ Loads every live registrant's features and confirmed tier exactly as
 each scored by a model refitted with its own fold's tiers hidden, against the
 rule baseline and the model without any confirmed tier, overall and where a
 core answer is missing, with a reliability table of the proposed confidence.
-Reads only; writes nothing.
+``evaluate`` only reads; ``evaluate_and_record`` keeps the result with the latest run.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from itworks.services.errors import Conflict, InvalidInput
 from itworks.services.intake import registrants
 from itworks.vocabulary import TIER_LABELS, TIERS
 
-METHODS = ("model", "coordinator", "import")
 CONFIRMING = ("coordinator", "import")
 REASON_KIND = "tier_override"
 
