@@ -29,6 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance = Path((test_config or {}).get("INSTANCE_PATH") or config.instance_path())
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
     app.config.from_mapping(config.load_settings(instance, test_config))
+    if instance.is_dir():
+        from itworks.services.instance import secure_folder
+
+        secure_folder(instance)  # an instance made by an older release was 0755
     for key in config.SECRET_KEYS:
         app.config.pop(key, None)
 

@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "SESSION_IDLE_MINUTES": 480,
     "PROXY_COUNT": 0,
+    # Failed logins one address may make across all accounts (``limits`` syntax),
+    # beside the per-username lockout above. Counters live in the database unless
+    # RATE_LIMIT_STORAGE_URL names a Redis server ("redis://127.0.0.1:6379/0").
+    "LOGIN_ADDRESS_LIMIT": "20 per 10 minutes",
+    "RATE_LIMIT_STORAGE_URL": "",
     "HSTS_MAX_AGE": 31536000,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "API_MAX_BODY_BYTES": 64 * 1024,

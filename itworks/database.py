@@ -6,6 +6,7 @@ session to each request or command is in ``itworks.db``.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -50,8 +51,42 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+SQLITE_FILE_MODE = 0o600
+SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def secure_sqlite_files(url: str | sa.URL) -> list[Path]:
+    """Make an SQLite database readable by its owner only (mode 0600).
+
+    The file is created empty with that mode if it does not exist yet, so
+    SQLite's ``-wal`` and ``-shm`` files, which take the database file's mode,
+    are born private too; files left wider by an older release are narrowed.
+    Returns the files whose mode was changed. Other engines: nothing to do.
+    """
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return []
+    database = Path(url.database)
+    if not database.exists():
+        database.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE))
+        return []
+    changed = []
+    for suffix in SQLITE_SUFFIXES:
+        path = database.with_name(database.name + suffix)
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode != SQLITE_FILE_MODE:
+            os.chmod(path, SQLITE_FILE_MODE)
+            changed.append(path)
+    return changed
+
+
 def tune_engine(engine: sa.Engine) -> None:
     if engine.dialect.name == "sqlite":
+        secure_sqlite_files(engine.url)
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
 

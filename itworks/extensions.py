@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import ratelimit
 from .crypto import LinkSigner, Vault
 
 login_manager = LoginManager()
@@ -59,12 +60,29 @@ def _security_headers(response):  # noqa: ANN001, ANN202
     return response
 
 
+def login_limit() -> ratelimit.AddressLimit:
+    """The per-address limit on failed logins of the running app."""
+    return current_app.extensions["itworks.login_limit"]
+
+
+def _init_limits(app: Flask) -> None:
+    from .db import db
+
+    with app.app_context():
+        engine = db.engine
+    storage = ratelimit.storage(app.config["RATE_LIMIT_STORAGE_URL"], engine)
+    app.extensions["itworks.login_limit"] = ratelimit.AddressLimit(
+        storage, app.config["LOGIN_ADDRESS_LIMIT"], scope="login"
+    )
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    _init_limits(app)
     app.after_request(_security_headers)
     if app.config["PROXY_COUNT"]:
         n = int(app.config["PROXY_COUNT"])

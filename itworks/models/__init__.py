@@ -40,6 +40,7 @@ from .matching import (
     ThirdPartyProvision,
 )
 from .outbox import OutboxMessage
+from .ratelimit import RateLimitCounter
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
 from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
 
@@ -84,6 +85,7 @@ __all__ = [
     "IntroductionStage",
     "SettlingFollowUp",
     "ThirdPartyProvision",
+    "RateLimitCounter",
     "ReasonCode",
     "Registrant",
     "RegistrantIdentifier",

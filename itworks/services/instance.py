@@ -60,10 +60,24 @@ def _database_has_data(url: str) -> bool:
         engine.dispose()
 
 
+INSTANCE_FOLDER_MODE = 0o700
+
+
+def secure_folder(instance: Path) -> None:
+    """Create the instance folder for its owner only (0700), or narrow it.
+
+    It holds the database, the keys, the outbox's mail files and event
+    materials: nobody else on the machine has a reason to list it.
+    """
+    instance.mkdir(parents=True, exist_ok=True, mode=INSTANCE_FOLDER_MODE)
+    if instance.stat().st_mode & 0o777 != INSTANCE_FOLDER_MODE:
+        os.chmod(instance, INSTANCE_FOLDER_MODE)
+
+
 def prepare(instance: Path, environ: Mapping[str, str] = os.environ) -> list[Path]:
     """Create the folder, config and any missing key. Refuses to put a new key
     in front of a database that already holds data (it would be unreadable)."""
-    instance.mkdir(parents=True, exist_ok=True)
+    secure_folder(instance)
     config_file = instance / "config.toml"
     if not config_file.exists():
         config_file.write_text(CONFIG_TEMPLATE, encoding="utf-8")

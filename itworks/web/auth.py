@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -21,7 +22,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from itworks.services.accounts import users
 
 from ..db import db
-from ..extensions import login_manager, vault
+from ..extensions import login_limit, login_manager, vault
 from .access import ALL_STAFF, public, roles
 from .forms import EmptyForm, LoginForm
 
@@ -94,6 +95,9 @@ def login():
 def login_submit():
     """Check the credentials and start a fresh session."""
     form = LoginForm()
+    address = request.remote_addr or ""  # the client PROXY_COUNT trusts (ProxyFix)
+    if not login_limit().allowed(address):
+        abort(429)
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400
     try:
@@ -101,6 +105,7 @@ def login_submit():
             db.session, vault(), form.username.data, form.password.data, policy()
         )
     except users.LoginRefused:
+        login_limit().failed(address)
         flash(
             _(
                 "ユーザー名またはパスワードが正しくありません。繰り返し失敗した場合はしばらくお待ちください。"
