@@ -75,7 +75,13 @@ def test_an_older_open_instance_folder_is_narrowed_when_the_app_starts(app) -> N
     os.chmod(instance, 0o755)
     from itworks import create_app
 
-    create_app({"INSTANCE_PATH": str(instance), "DATABASE_URL": app.config["DATABASE_URL"]})
+    from itworks.db import db
+
+    started = create_app(
+        {"INSTANCE_PATH": str(instance), "DATABASE_URL": app.config["DATABASE_URL"]}
+    )
+    with started.app_context():
+        db.engine.dispose()
     assert mode(instance) == 0o700
 
 

@@ -21,10 +21,24 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 REQUIRE_REDIS = os.environ.get("ITWORKS_REQUIRE_REDIS") == "1"
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_made_apps():  # noqa: ANN202
+    yield
+    from itworks.db import db
+
+    while _made:
+        with _made.pop().app_context():
+            db.engine.dispose()
+
+
 def make_app(instance: Path, database_url: str, **settings):  # noqa: ANN003, ANN201
+    """Another app on the same database: what a second gunicorn worker is."""
     from itworks import create_app
 
-    return create_app(
+    made = create_app(
         {
             "TESTING": True,
             "INSTANCE_PATH": str(instance),
@@ -35,6 +49,8 @@ def make_app(instance: Path, database_url: str, **settings):  # noqa: ANN003, AN
             **settings,
         }
     )
+    _made.append(made)
+    return made
 
 
 def attempt(client, username: str, password: str, address: str = "203.0.113.5"):  # noqa: ANN001, ANN201
@@ -49,12 +65,7 @@ def attempt(client, username: str, password: str, address: str = "203.0.113.5"):
 @pytest.fixture
 def limited(instance: Path, database_url: str, app, make_user):  # noqa: ANN001, ANN201
     make_user("keiko", "coordinator")
-    limited_app = make_app(instance, database_url)
-    yield limited_app
-    from itworks.db import db
-
-    with limited_app.app_context():
-        db.engine.dispose()
+    return make_app(instance, database_url)
 
 
 def test_one_address_spraying_many_accounts_is_stopped(limited) -> None:  # noqa: ANN001
