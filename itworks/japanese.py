@@ -268,6 +268,9 @@ _CODE = re.compile(r"[0-9]{1,2}")
 
 
 def _lookup(value: str | int) -> Prefecture:
+    # JSON numbers: 32.0 is the integer 32 (as JSON Schema counts it).
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     # bool is an int subclass; True must not mean 北海道.
     if isinstance(value, int) and not isinstance(value, bool):
         if 1 <= value <= len(PREFECTURES):

@@ -8,7 +8,12 @@ from itworks.services.intake import arrivals as intake
 
 from ..db import db
 from ..extensions import vault
-from . import api_scope, bp, json_body
+from . import api_scope, bp, error_response, json_body
+
+
+@bp.errorhandler(intake.UnknownFair)
+def unknown_fair(error: intake.UnknownFair):  # noqa: ANN201
+    return error_response(404, error.errors)
 
 
 def notice() -> intake.Notice:

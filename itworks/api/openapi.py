@@ -6,11 +6,15 @@ website and other clients can rely on.
 
 from __future__ import annotations
 
+import copy
+from datetime import date
 from typing import Any
 
-from flask import jsonify
+from flask import current_app, jsonify
 
-from itworks.services.intake.registrants import MAX_LENGTHS
+from itworks.services.intake import arrivals as intake
+from itworks.services.intake.registrants import MAX_LENGTHS, UTM_KEYS, birth_year_range
+from itworks.services.kpi.progress import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
 
 from .. import __version__
 from ..japanese import PREFECTURES
@@ -42,39 +46,90 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-PERSON_PROPERTIES: dict[str, Any] = {
-    "name": {**_text, "maxLength": MAX_LENGTHS["name"], "description": "氏名 (kanji)"},
-    "name_kana": {
-        **_nullable_text,
-        "maxLength": MAX_LENGTHS["name_kana"],
-        "description": "フリガナ: katakana or hiragana; half-width kana are folded",
-    },
-    "email": {**_text, "maxLength": MAX_LENGTHS["email"], "format": "email"},
-    "phone": {**_nullable_text, "description": "0X0-XXXX-XXXX or +81 …; full-width accepted"},
-    "employer": {**_nullable_text, "maxLength": MAX_LENGTHS["employer"]},
-    "residence_prefecture": {
-        "type": ["string", "integer", "null"],
-        "description": "One of the 47 prefecture names, or its JIS code 01–47",
-        "examples": [PREFECTURES[31].name, "32"],
-    },
-    "birth_year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
-    "origin": {"enum": ["u_turn", "i_turn", "unknown", None]},
-    "consent": {
-        "type": "object",
-        "required": ["notice_version", "agreed"],
-        "properties": {"notice_version": _text, "agreed": {"const": True}},
-        "additionalProperties": False,
-        "description": "Agreement to the privacy notice currently in force",
-    },
-    "utm": {
-        "type": ["object", "null"],
-        "properties": {
-            k: _nullable_text for k in ("source", "medium", "campaign", "term", "content")
+# What the intake service refuses, stated so that a client generated from this
+# document never sends it: control characters other than tab and line breaks,
+# blank text, and characters that NFKC folds into "@" or "." in an address.
+_NO_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+_FILLED_TEXT = f"^[^{_NO_CONTROL}]*[^\\s{_NO_CONTROL}][^{_NO_CONTROL}]*$"
+_OPTIONAL_TEXT = f"^[^{_NO_CONTROL}]*$"
+_EMAIL_CHAR = f"[^\\s@.{_NO_CONTROL}\\uff20\\ufe6b\\uff0e\\ufe52\\u2024\\u3002\\uff61]"
+_EMAIL = f"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+(\\.{_EMAIL_CHAR}+)+$"
+# Domestic numbers 0X… with 10 or 11 digits, or +81 and 9–10 national digits,
+# with optional hyphens between the digits.
+_PHONE = "^(0[1-9](-?[0-9]){8,9}|\\+81-?[1-9](-?[0-9]){8,9})$"
+_KANA_CHAR = "\\u3041-\\u3096\\u309d\\u309e\\u30a1-\\u30fa\\u30fb-\\u30fe "
+_KANA_LETTER = "\\u3041-\\u3096\\u30a1-\\u30fa"
+_KANA = f"^[{_KANA_CHAR}]*[{_KANA_LETTER}][{_KANA_CHAR}]*$"
+_PREFECTURE_NAMES = sorted(
+    {p.name for p in PREFECTURES}
+    | {p.short_name for p in PREFECTURES}
+    | {p.name_en for p in PREFECTURES}
+    | {f"{n:02d}" for n in range(1, len(PREFECTURES) + 1)}
+    | {str(n) for n in range(1, 10)}
+)
+
+
+def person_properties(oldest: int, youngest: int) -> dict[str, Any]:
+    """The person fields, with the birth years accepted today."""
+    return {
+        "name": {
+            **_text,
+            "minLength": 1,
+            "maxLength": MAX_LENGTHS["name"],
+            "pattern": _FILLED_TEXT,
+            "description": "氏名 (kanji); not blank",
         },
-        "additionalProperties": False,
-    },
-    "referrer": {**_nullable_text, "maxLength": 2000},
-}
+        "name_kana": {
+            **_nullable_text,
+            "maxLength": MAX_LENGTHS["name_kana"],
+            "pattern": _KANA,
+            "description": "フリガナ: katakana or hiragana; half-width kana are folded",
+        },
+        "email": {
+            **_text,
+            "maxLength": MAX_LENGTHS["email"],
+            "pattern": _EMAIL,
+            "format": "email",
+        },
+        "phone": {
+            **_nullable_text,
+            "pattern": _PHONE,
+            "description": "0X0-XXXX-XXXX or +81 …; the server also accepts full-width "
+            "digits and other separators",
+        },
+        "employer": {
+            **_nullable_text,
+            "maxLength": MAX_LENGTHS["employer"],
+            "pattern": _OPTIONAL_TEXT,
+        },
+        "residence_prefecture": {
+            "enum": [*range(1, len(PREFECTURES) + 1), *_PREFECTURE_NAMES, None],
+            "description": "One of the 47 prefecture names (Japanese with or without 都道府県, "
+            "or English), or its JIS code 1–47",
+            "examples": [PREFECTURES[31].name, "32"],
+        },
+        "birth_year": {
+            "type": ["integer", "null"],
+            "minimum": oldest,
+            "maximum": youngest,
+            "description": "Age 15 to 80 this year",
+        },
+        "origin": {"enum": ["u_turn", "i_turn", "unknown", None]},
+        "consent": {
+            "type": "object",
+            "required": ["notice_version", "agreed"],
+            "properties": {"notice_version": _text, "agreed": {"const": True}},
+            "additionalProperties": False,
+            "description": "Agreement to the privacy notice currently in force",
+        },
+        "utm": {
+            "type": ["object", "null"],
+            "properties": {k: _nullable_text for k in UTM_KEYS},
+            "additionalProperties": False,
+        },
+        "referrer": {**_nullable_text, "maxLength": 2000},
+    }
+
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -165,7 +220,8 @@ DOCUMENT: dict[str, Any] = {
                     "403": _error("Token lacks the intake scope"),
                     "413": _error("Body over the configured size"),
                     "415": _error("Body not sent as application/json in UTF-8"),
-                    "422": _error("Invalid or missing fields, no consent, or unknown fair"),
+                    "404": _error("Every field is right but no fair has that id"),
+                    "422": _error("Invalid or missing fields, or no consent"),
                 },
             }
         },
@@ -176,16 +232,13 @@ DOCUMENT: dict[str, Any] = {
             "Registration": {
                 "type": "object",
                 "required": ["name", "email", "consent"],
-                "properties": PERSON_PROPERTIES,
+                "properties": {},  # filled per request: see document()
                 "additionalProperties": False,
             },
             "FairApplication": {
                 "type": "object",
                 "required": ["name", "email", "consent", "event"],
-                "properties": {
-                    **PERSON_PROPERTIES,
-                    "event": {**_text, "description": "The fair's public id"},
-                },
+                "properties": {},  # filled per request: see document()
                 "additionalProperties": False,
             },
             "IntakeReply": {
@@ -237,7 +290,11 @@ FUNNEL_PATHS: dict[str, Any] = {
                     "required": False,
                     "description": "Fiscal year (Western, e.g. 2022 for 令和4年度); default "
                     "the current one",
-                    "schema": {"type": "integer"},
+                    "schema": {
+                        "type": "integer",
+                        "minimum": MIN_FISCAL_YEAR,
+                        "maximum": MAX_FISCAL_YEAR,
+                    },
                 }
             ],
             "responses": {
@@ -385,8 +442,27 @@ DOCUMENT["components"]["securitySchemes"]["session"] = {
 }
 
 
+def document(notice_version: str, today: date) -> dict[str, Any]:
+    """The document as the server stands today: the privacy notice in force and
+    the birth years accepted this year are part of the contract."""
+    doc = copy.deepcopy(DOCUMENT)
+    person = person_properties(*birth_year_range(today))
+    person["consent"]["properties"]["notice_version"] = {"const": notice_version}
+    schemas = doc["components"]["schemas"]
+    schemas["Registration"]["properties"] = person
+    schemas["FairApplication"]["properties"] = {
+        **person,
+        "event": {
+            **_text,
+            "pattern": f"^{intake.PUBLIC_ID_SHAPE.pattern}$",
+            "description": "The fair's public id",
+        },
+    }
+    return doc
+
+
 @bp.get("/openapi.json")
 @api_scope(None)
 def openapi_document():
     """Serve the OpenAPI document of this API."""
-    return jsonify(DOCUMENT)
+    return jsonify(document(current_app.config["PRIVACY_NOTICE_VERSION"], date.today()))

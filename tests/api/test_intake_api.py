@@ -297,12 +297,24 @@ def test_known_person_applying_is_a_duplicate_with_a_new_signup(
     assert applied.json == {"id": registered, "duplicate": True, "signup": "created"}
 
 
-@pytest.mark.parametrize("event", [..., "", "no-such-fair", 12])
-def test_unknown_fair_is_422(client, intake_headers, event) -> None:
+@pytest.mark.parametrize("event", [..., "", "no-such-fair", 12, "x" * 33])
+def test_a_malformed_fair_id_is_422(client, intake_headers, event) -> None:
     body = {**person(), "event": event} if event is not ... else person()
     response = client.post(FAIR_URL, json=body, headers=intake_headers)
     assert response.status_code == 422
     assert "event" in response.json["errors"]
+
+
+def test_a_well_formed_id_of_no_fair_is_404(client, intake_headers) -> None:
+    body = {**person(), "event": "NoSuchFair1"}
+    response = client.post(FAIR_URL, json=body, headers=intake_headers)
+    assert response.status_code == 404
+    assert list(response.json["errors"]) == ["event"]
+    # With another field wrong too, the whole body is reported as unprocessable.
+    bad = {**person(), "email": "not-an-address", "event": "NoSuchFair1"}
+    response = client.post(FAIR_URL, json=bad, headers=intake_headers)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"email", "event"}
 
 
 def test_a_study_session_is_not_a_fair(client, intake_headers, app) -> None:
@@ -320,7 +332,8 @@ def test_a_study_session_is_not_a_fair(client, intake_headers, app) -> None:
             actor_label="test",
         ).public_id
     response = client.post(FAIR_URL, json={**person(), "event": session_id}, headers=intake_headers)
-    assert response.status_code == 422
+    assert response.status_code == 404  # no fair has that id
+    assert list(response.json["errors"]) == ["event"]
 
 
 def test_openapi_document_is_served(client) -> None:

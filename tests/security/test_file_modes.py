@@ -74,7 +74,6 @@ def test_an_older_open_instance_folder_is_narrowed_when_the_app_starts(app) -> N
     instance = Path(app.instance_path)
     os.chmod(instance, 0o755)
     from itworks import create_app
-
     from itworks.db import db
 
     started = create_app(

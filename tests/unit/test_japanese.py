@@ -342,7 +342,7 @@ def test_parse_prefecture_examples(value: str | int, expected: str) -> None:
         -32,
         True,
         None,
-        32.0,
+        32.5,
         "島",
         "県",
         "島根市",
@@ -382,3 +382,10 @@ def test_stored_numbers_are_shown_the_way_japanese_staff_read_them(stored, shown
     from itworks.japanese import display_phone
 
     assert display_phone(stored) == shown
+
+
+def test_an_integral_json_number_is_its_prefecture_code() -> None:
+    """JSON Schema counts 32.0 as the integer 32; the intake API must agree."""
+    from itworks.japanese import parse_prefecture as parse
+
+    assert parse(32.0) == parse(32) == "島根県"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -238,24 +239,35 @@ def validate_payload(
     except InvalidInput as exc:
         errors.update(exc.errors)
     event_id = payload.get("event") if fair else None
+    unknown_fair = False
     if fair:
         try:
             find_fair(session, event_id)
         except InvalidInput as exc:
             errors.update(exc.errors)
+            unknown_fair = isinstance(exc, UnknownFair)
+    if unknown_fair and set(errors) == {"event"}:
+        raise UnknownFair(errors)  # everything else is right: the fair is not there
     if errors or arrival is None:
         raise InvalidInput(errors)
     return arrival, event_id
 
 
+PUBLIC_ID_SHAPE = re.compile(r"[A-Za-z0-9]{1,32}")
+
+
+class UnknownFair(InvalidInput):
+    """A well-formed fair id that names no fair (the API answers 404, not 422)."""
+
+
 def find_fair(session: Session, public_id: Any) -> Event:
-    event = None
-    if isinstance(public_id, str) and public_id:
-        event = session.scalar(
-            sa.select(Event).where(Event.public_id == public_id, Event.kind == "fair")
-        )
-    if event is None:
+    if not isinstance(public_id, str) or not PUBLIC_ID_SHAPE.fullmatch(public_id):
         raise InvalidInput({"event": EVENT_MESSAGE})
+    event = session.scalar(
+        sa.select(Event).where(Event.public_id == public_id, Event.kind == "fair")
+    )
+    if event is None:
+        raise UnknownFair({"event": EVENT_MESSAGE})
     return event
 
 

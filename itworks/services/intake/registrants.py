@@ -94,6 +94,14 @@ def _text(errors: dict[str, str], data: Mapping[str, Any], name: str, required: 
     return value
 
 
+OLDEST_AGE, YOUNGEST_AGE = 80, 15
+
+
+def birth_year_range(today: date) -> tuple[int, int]:
+    """The birth years accepted on ``today`` (ages 15 to 80), oldest first."""
+    return today.year - OLDEST_AGE, today.year - YOUNGEST_AGE
+
+
 def clean_person(data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
     """Validate and normalise the person fields; raise InvalidInput naming each bad field.
 
@@ -132,8 +140,7 @@ def clean_person(data: Mapping[str, Any], today: date | None = None) -> dict[str
             errors["residence_prefecture"] = message_of(exc)
     birth_year = data.get("birth_year")
     if birth_year not in (None, ""):
-        year = today.year if today else utcnow().year
-        lo, hi = year - 80, year - 15
+        lo, hi = birth_year_range(today or utcnow().date())
         try:
             if isinstance(birth_year, bool):
                 raise ValueError
