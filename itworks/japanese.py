@@ -267,6 +267,17 @@ del _p
 _CODE = re.compile(r"[0-9]{1,2}")
 
 
+def prefecture_spellings() -> list[str]:
+    """The canonical spellings :func:`parse_prefecture` accepts, sorted: each
+    prefecture's full and suffix-less Japanese name, its English name, and its
+    JIS code as one or two digits. (It also accepts case and width variants.)"""
+    spellings = {p.name for p in PREFECTURES} | {p.short_name for p in PREFECTURES}
+    spellings |= {p.name_en for p in PREFECTURES}
+    spellings |= {f"{n:02d}" for n in range(1, len(PREFECTURES) + 1)}
+    spellings |= {str(n) for n in range(1, 10)}
+    return sorted(spellings)
+
+
 def _lookup(value: str | int) -> Prefecture:
     # JSON numbers: 32.0 is the integer 32 (as JSON Schema counts it).
     if isinstance(value, float) and value.is_integer():

@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import current_app, jsonify
 
-from itworks.services.intake import arrivals as intake
+from itworks.models.base import PUBLIC_ID_SHAPE
 from itworks.services.intake.registrants import MAX_LENGTHS, UTM_KEYS, birth_year_range
 from itworks.services.kpi.progress import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
 
 from .. import __version__
-from ..japanese import PREFECTURES
+from ..japanese import PREFECTURES, prefecture_spellings
 from . import api_scope, bp
 
 _text = {"type": "string"}
@@ -60,13 +60,6 @@ _PHONE = "^(0[1-9](-?[0-9]){8,9}|\\+81-?[1-9](-?[0-9]){8,9})$"
 _KANA_CHAR = "\\u3041-\\u3096\\u309d\\u309e\\u30a1-\\u30fa\\u30fb-\\u30fe "
 _KANA_LETTER = "\\u3041-\\u3096\\u30a1-\\u30fa"
 _KANA = f"^[{_KANA_CHAR}]*[{_KANA_LETTER}][{_KANA_CHAR}]*$"
-_PREFECTURE_NAMES = sorted(
-    {p.name for p in PREFECTURES}
-    | {p.short_name for p in PREFECTURES}
-    | {p.name_en for p in PREFECTURES}
-    | {f"{n:02d}" for n in range(1, len(PREFECTURES) + 1)}
-    | {str(n) for n in range(1, 10)}
-)
 
 
 def person_properties(oldest: int, youngest: int) -> dict[str, Any]:
@@ -103,7 +96,7 @@ def person_properties(oldest: int, youngest: int) -> dict[str, Any]:
             "pattern": _OPTIONAL_TEXT,
         },
         "residence_prefecture": {
-            "enum": [*range(1, len(PREFECTURES) + 1), *_PREFECTURE_NAMES, None],
+            "enum": [*range(1, len(PREFECTURES) + 1), *prefecture_spellings(), None],
             "description": "One of the 47 prefecture names (Japanese with or without 都道府県, "
             "or English), or its JIS code 1–47",
             "examples": [PREFECTURES[31].name, "32"],
@@ -454,7 +447,7 @@ def document(notice_version: str, today: date) -> dict[str, Any]:
         **person,
         "event": {
             **_text,
-            "pattern": f"^{intake.PUBLIC_ID_SHAPE.pattern}$",
+            "pattern": f"^{PUBLIC_ID_SHAPE.pattern}$",
             "description": "The fair's public id",
         },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from datetime import UTC, datetime
@@ -55,6 +56,8 @@ def utcnow() -> datetime:
 
 
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
+# What a public id can look like: the alphabet above, at most the column's length.
+PUBLIC_ID_SHAPE = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
 def new_public_id() -> str:

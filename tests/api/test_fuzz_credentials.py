@@ -10,6 +10,9 @@ endpoint answers a credential it does not accept as if it had been accepted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -56,8 +59,17 @@ def fuzz(max_examples: int):  # noqa: ANN201
     )
 
 
+@dataclass(frozen=True)
+class Credential:
+    """What a client sends: headers, and for a login session the browser itself
+    (its cookie jar holds the session)."""
+
+    headers: dict[str, str]
+    browser: Any = None
+
+
 @pytest.fixture
-def credential_headers(make_token, client, make_user):  # noqa: ANN001, ANN201
+def credentials(make_token, client, make_user):  # noqa: ANN001, ANN201
     make_user("fuzz-coord", "coordinator")
     page = client.get("/login", headers=AGENT)
     login = client.post(
@@ -68,11 +80,10 @@ def credential_headers(make_token, client, make_user):  # noqa: ANN001, ANN201
     assert login.status_code == 302
     assert client.get_cookie("itworks_session") is not None
     return {
-        "none": {},
-        "intake": {"Authorization": f"Bearer {make_token('fuzz-intake', 'intake')}"},
-        "read": {"Authorization": f"Bearer {make_token('fuzz-read', 'read')}"},
-        # The logged-in browser itself sends the coordinator's requests (its cookie jar).
-        "coordinator": {"session": client, **AGENT},
+        "none": Credential({}),
+        "intake": Credential({"Authorization": f"Bearer {make_token('fuzz-intake', 'intake')}"}),
+        "read": Credential({"Authorization": f"Bearer {make_token('fuzz-read', 'read')}"}),
+        "coordinator": Credential(AGENT, browser=client),
     }
 
 
@@ -83,16 +94,15 @@ def schema(app):  # noqa: ANN001, ANN201
 @pytest.mark.parametrize("credential", CREDENTIALS)
 @pytest.mark.parametrize(("path", "method"), list(OPERATIONS))
 def test_every_operation_with_every_credential(
-    app, credential_headers, fair, credential, path, method
+    app, credentials, fair, credential, path, method
 ) -> None:  # noqa: ANN001
     scope = OPERATIONS[(path, method)]
     accepted = credential in ACCEPTS[scope]
-    headers = credential_headers[credential]
     operation = schema(app)[path][method]
     seen: dict[GenerationMode, set[int]] = {}
 
     for mode in GenerationMode:
-        run(operation, mode, accepted, credential, headers, fair, seen)
+        run(operation, mode, accepted, credential, credentials[credential], fair, seen)
 
     every = set().union(*seen.values())
     assert every, "no case was generated"
@@ -101,7 +111,7 @@ def test_every_operation_with_every_credential(
         assert any(200 <= code < 300 for code in seen[GenerationMode.POSITIVE]), seen
 
 
-def run(operation, mode, accepted, credential, headers, fair, seen) -> None:  # noqa: ANN001
+def run(operation, mode, accepted, credential, sender, fair, seen) -> None:  # noqa: ANN001
     @fuzz(EXAMPLES)
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case) -> None:  # noqa: ANN001
@@ -113,9 +123,9 @@ def run(operation, mode, accepted, credential, headers, fair, seen) -> None:  # 
             checks.append(positive_data_acceptance)
         if accepted and mode is GenerationMode.NEGATIVE:
             checks.append(negative_data_rejection)
-        headers_only = dict(headers)
-        browser = headers_only.pop("session", None)
-        response = case.call_and_validate(session=browser, headers=headers_only, checks=checks)
+        response = case.call_and_validate(
+            session=sender.browser, headers=sender.headers, checks=checks
+        )
         seen.setdefault(mode, set()).add(response.status_code)
         if not accepted:
             # Missing or wrong authentication is never ignored.
@@ -124,13 +134,13 @@ def run(operation, mode, accepted, credential, headers, fair, seen) -> None:  # 
     check()
 
 
-def test_a_schema_valid_registration_is_accepted_at_the_edges(app, credential_headers) -> None:  # noqa: ANN001
+def test_a_schema_valid_registration_is_accepted_at_the_edges(app, credentials) -> None:  # noqa: ANN001
     """The ranges the document states are exactly the server's (no ST202 at the bounds)."""
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     person = doc["components"]["schemas"]["Registration"]["properties"]
     version = person["consent"]["properties"]["notice_version"]["const"]
     client = app.test_client()
-    intake = credential_headers["intake"]
+    intake = credentials["intake"].headers
     for n, year in enumerate((person["birth_year"]["minimum"], person["birth_year"]["maximum"])):
         body = {
             "name": "島根 太郎",
@@ -148,6 +158,6 @@ def test_a_schema_valid_registration_is_accepted_at_the_edges(app, credential_he
         assert reply.status_code == 422
         assert set(reply.get_json()["errors"]) == {"birth_year"}
     fy = doc["paths"]["/funnel"]["get"]["parameters"][0]["schema"]
-    read = credential_headers["read"]
+    read = credentials["read"].headers
     assert client.get(f"/api/v1/funnel?fy={fy['maximum']}", headers=read).status_code == 200
     assert client.get(f"/api/v1/funnel?fy={fy['maximum'] + 1}", headers=read).status_code == 422

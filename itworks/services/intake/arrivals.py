@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from itworks.crypto import Vault
 from itworks.database import begin_write
 from itworks.i18n import N_
 from itworks.models import Event, Registrant, User, utcnow
+from itworks.models.base import PUBLIC_ID_SHAPE
 from itworks.services.engagement import signups
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
@@ -251,9 +251,6 @@ def validate_payload(
     if errors or arrival is None:
         raise InvalidInput(errors)
     return arrival, event_id
-
-
-PUBLIC_ID_SHAPE = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
 class UnknownFair(InvalidInput):
