@@ -3,6 +3,8 @@ and key rotation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -47,21 +49,68 @@ def record_checks(session: Session, vault: Vault) -> None:
     session.commit()
 
 
-def rewrap_all(session: Session, vault: Vault, batch: int = 500) -> int:
-    """Re-wrap every live data key under the active KEK; returns how many moved."""
-    moved = 0
+def rewrap_all(
+    session: Session,
+    vault: Vault,
+    batch: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Re-wrap every live data key under the active KEK; returns how many moved.
+
+    Resumable: each batch is one transaction, and a data key not yet moved is
+    still wrapped by a key the file keeps, so a run killed at any point loses
+    nothing and the next run carries on with what is left. The active key's
+    check value is stored first, so a wrong key file is refused before it is used.
+    """
+    record_checks(session, vault)
+    table = DataKey.__table__
+    active = vault.active_kek_id
+    moved, after = 0, 0
     while True:
-        keys = session.scalars(
-            sa.select(DataKey)
-            .where(DataKey.kek_id != vault.active_kek_id, DataKey.wrapped.is_not(None))
+        rows = session.execute(
+            sa.select(table.c.id, table.c.uid, table.c.kek_id, table.c.wrapped)
+            .where(table.c.kek_id != active, table.c.wrapped.is_not(None), table.c.id > after)
+            .order_by(table.c.id)
             .limit(batch)
         ).all()
-        if not keys:
+        if not rows:
             break
-        for key in keys:
-            key.kek_id, key.wrapped = vault.rewrap(key.uid, key.kek_id, key.wrapped)
-            key.rotated_at = utcnow()
+        now = utcnow()
+        updates = []
+        for row in rows:
+            kek_id, wrapped = vault.rewrap(row.uid, row.kek_id, row.wrapped)
+            updates.append({"b_id": row.id, "b_kek": kek_id, "b_wrapped": wrapped})
+        session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"), table.c.wrapped.is_not(None))
+            .values(
+                kek_id=sa.bindparam("b_kek"), wrapped=sa.bindparam("b_wrapped"), rotated_at=now
+            ),
+            updates,
+        )
         session.commit()
-        moved += len(keys)
-    record_checks(session, vault)
+        moved += len(rows)
+        after = rows[-1].id
+        if progress:
+            progress(moved)
     return moved
+
+
+def keys_using(session: Session, kek_id: str) -> int:
+    """How many live data keys are still wrapped by ``kek_id``."""
+    return (
+        session.scalar(
+            sa.select(sa.func.count(DataKey.id)).where(
+                DataKey.kek_id == kek_id, DataKey.wrapped.is_not(None)
+            )
+        )
+        or 0
+    )
+
+
+def forget_check(session: Session, purpose: str, key_id: str) -> None:
+    """Drop a retired key's check value, so start-up no longer asks for that key."""
+    session.execute(
+        sa.delete(KeyCheck).where(KeyCheck.purpose == purpose, KeyCheck.key_id == key_id)
+    )
+    session.commit()

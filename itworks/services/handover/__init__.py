@@ -1,0 +1,1 @@
+"""Handing the whole dataset to the next operator, and backups."""
