@@ -13,6 +13,7 @@ from ..db import db
 from ..extensions import link_signer
 from ..services.errors import InvalidInput
 from .access import public
+from .registrants import service_now
 from .surveys import LINK_PROBLEMS
 
 bp = Blueprint("invitations", __name__)
@@ -30,7 +31,7 @@ def _link_problem(reason: str):  # noqa: ANN202
 def reply(token: str):
     """Show the invited event, with buttons to sign up or decline."""
     try:
-        invitation = service.open_invitation(db.session, link_signer(), token)
+        invitation = service.open_invitation(db.session, link_signer(), token, now=service_now())
     except LinkProblem as exc:
         return _link_problem(exc.reason)
     return render_template(
@@ -43,7 +44,9 @@ def reply(token: str):
 def reply_submit(token: str):
     """Record the registrant's answer (sign-up under the capacity rule, or decline)."""
     try:
-        result = service.reply(db.session, link_signer(), token, request.form.get("answer", ""))
+        result = service.reply(
+            db.session, link_signer(), token, request.form.get("answer", ""), now=service_now()
+        )
     except LinkProblem as exc:
         return _link_problem(exc.reason)
     except InvalidInput:

@@ -24,6 +24,8 @@ from itworks.i18n import N_
 from itworks.japanese import parse_prefecture
 from itworks.models import ORIGINS, Event, EventSignup, Invitation, Registrant, utcnow
 from itworks.services.errors import InvalidInput, NotFound
+from itworks.services.kpi import measures
+from itworks.services.privacy import scope
 from itworks.services.surveys import responses as survey_responses
 from itworks.services.tiers import segment
 from itworks.services.tiers.lists import persona_options
@@ -141,16 +143,14 @@ def _candidates(
     signed = (
         sa.select(_person(EventSignup.registrant_id))
         .select_from(EventSignup)
-        .where(EventSignup.event_id == event.id, EventSignup.status != "cancelled")
+        .where(EventSignup.event_id == event.id, measures.applied())
     )
     query = (
         sa.select(Registrant.id, Registrant.public_id, current.c.tier)
         .outerjoin(current, current.c.registrant_id == Registrant.id)
         .where(
-            Registrant.erased_at.is_(None),
-            Registrant.merged_into_id.is_(None),
+            scope.in_use(),
             Registrant.mail_opt_out_at.is_(None),
-            Registrant.use_stopped_at.is_(None),
             Registrant.id.not_in(invited),
             Registrant.id.not_in(signed),
         )
@@ -179,13 +179,13 @@ def _candidates(
             .select_from(EventSignup)
             .join(Event, Event.id == EventSignup.event_id)
             .where(
-                EventSignup.status == "attended",
+                measures.attended(),
                 Event.starts_at >= start,
                 Event.starts_at < end,
             )
         )
         query = query.where(Registrant.id.not_in(attended))
-    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+    return [tuple(row) for row in session.execute(query)]
 
 
 def audience(

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -93,6 +94,7 @@ def send_invitations(
             audience_size=len(people),
             created_by_id=actor.id if actor else None,
             actor_label=actor_label or (actor.username if actor else None),
+            created_at=now,
         )
         session.add(batch)
         session.flush()
@@ -200,11 +202,15 @@ def reply(
     now = now or utcnow()
     begin_write(session)
     invitation = open_invitation(session, signer, token, now=now)
-    claimed = session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.answered_at.is_(None))
-        .values(answered_at=now, answer=answer)
-        .execution_options(synchronize_session=False)
+    # Session.execute() of an UPDATE returns a CursorResult (with rowcount); it is typed Result.
+    claimed = cast(
+        sa.CursorResult[Any],
+        session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.answered_at.is_(None))
+            .values(answered_at=now, answer=answer)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if claimed != 1:
         session.rollback()
@@ -298,3 +304,61 @@ def conversion(
                 )
             )
     return rows
+
+
+# ------------------------------------------------------------------ batches
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    public_id: str
+    created_at: datetime
+    event: str  # public id
+    event_name: str
+    event_starts_at: datetime
+    filter: dict
+    audience_size: int
+    actor: str | None
+    accepted: int
+    declined: int
+    unanswered: int
+
+
+def batches(session: Session, batch_public_id: str | None = None) -> list[BatchRow]:
+    """Every invitation batch, newest first, with its replies counted (plain rows)."""
+    answered = sa.func.count(Invitation.id)
+    query = (
+        sa.select(
+            InvitationBatch,
+            Event.public_id,
+            Event.name,
+            Event.starts_at,
+            answered.filter(Invitation.answer == "accepted"),
+            answered.filter(Invitation.answer == "declined"),
+            answered.filter(Invitation.answer.is_(None)),
+        )
+        .join(Event, Event.id == InvitationBatch.event_id)
+        .outerjoin(Invitation, Invitation.batch_id == InvitationBatch.id)
+        .group_by(InvitationBatch.id, Event.public_id, Event.name, Event.starts_at)
+        .order_by(InvitationBatch.created_at.desc(), InvitationBatch.id.desc())
+    )
+    if batch_public_id is not None:
+        query = query.where(InvitationBatch.public_id == batch_public_id)
+    return [
+        BatchRow(
+            public_id=batch.public_id,
+            created_at=batch.created_at,
+            event=event_id,
+            event_name=name,
+            event_starts_at=starts_at,
+            filter=dict(batch.filter or {}),
+            audience_size=batch.audience_size,
+            actor=batch.actor_label,
+            accepted=int(accepted),
+            declined=int(declined),
+            unanswered=int(unanswered),
+        )
+        for batch, event_id, name, starts_at, accepted, declined, unanswered in session.execute(
+            query
+        )
+    ]

@@ -18,19 +18,58 @@ before the first read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks import csvio
 from itworks.database import begin_write
-from itworks.i18n import N_
+from itworks.i18n import N_, Message
 from itworks.models import Event, EventSignup, Registrant, utcnow
 from itworks.services import audit
-from itworks.services.errors import Conflict, NotFound
+from itworks.services.errors import Conflict, InvalidInput, NotFound
+
+if TYPE_CHECKING:  # imported where used at run time (import cycle)
+    from itworks.services.engagement import outbox
 
 SEAT_HOLDING = ("applied", "attended", "no_show")
 SOURCES = ("coordinator", "fair_application", "invitation")
+PROMOTED_TEMPLATE = "waitlist_promoted"
+ATTENDANCE = ("attended", "no_show")
+MESSAGES = {
+    "not_held": N_("開催前のイベントには参加・欠席を記録できません"),
+    "not_seated": N_("申込（席あり）のある人だけ参加・欠席を記録できます"),
+    "attended": N_("attended（参加）か no_show（欠席）を指定してください"),
+    "public_id": N_("登録者IDがありません"),
+    "unknown": N_("このイベントの申込者ではありません"),
+    "twice": N_("同じ登録者が2回書かれています"),
+    "no_rows": N_("記録する行がありません"),
+    "columns": N_("public_id と attended の列が必要です"),
+}
+# What an attendance CSV may say in its attended column (NFKC-folded, lower case).
+ATTENDED_WORDS = {
+    "attended": "attended",
+    "参加": "attended",
+    "出席": "attended",
+    "yes": "attended",
+    "1": "attended",
+    "true": "attended",
+    "○": "attended",
+    "no_show": "no_show",
+    "欠席": "no_show",
+    "no": "no_show",
+    "0": "no_show",
+    "false": "no_show",
+    "×": "no_show",
+}
+ATTENDANCE_COLUMNS = {
+    "public_id": ("registrant", "id", "登録者id", "登録者ID", "公開id"),
+    "attended": ("attendance", "status", "出欠", "参加"),
+}
 
 
 def _lock_event(session: Session, event: Event) -> None:
@@ -140,20 +179,252 @@ def _find(session: Session, event_public_id: str, registrant_public_id: str) -> 
     return signup
 
 
-def cancel_signup(
-    session: Session, event_public_id: str, registrant_public_id: str, *, actor_label: str
-) -> EventSignup | None:
-    """A coordinator cancels a sign-up; the first waiting is promoted. Commits."""
-    begin_write(session)
-    signup = _find(session, event_public_id, registrant_public_id)
-    promoted = cancel(session, signup)
-    audit.record(
+def _notify_promoted(
+    session: Session,
+    signup: EventSignup,
+    settings: outbox.Settings | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Queue the "a seat is yours" notice to a promoted sign-up (same unit of work).
+    Nothing is queued for someone who may not be mailed; returns whether one was."""
+    from itworks.fiscal import JST
+    from itworks.services.engagement import outbox
+
+    person = signup.registrant
+    if outbox.mail_blocked(person) is not None:
+        return False
+    event = signup.event
+    outbox.enqueue(
         session,
-        "event.signup_cancel",
-        actor_label=actor_label,
-        entity_type="event",
-        entity_id=event_public_id,
-        promoted=promoted is not None,
+        person,
+        PROMOTED_TEMPLATE,
+        {"event": event.name, "when": event.starts_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")},
+        purpose="waitlist_promoted",
+        subject_id=event.public_id,
+        settings=settings or outbox.Settings(),
+        now=now,
     )
-    session.commit()
+    return True
+
+
+def cancel_signup(
+    session: Session,
+    event_public_id: str,
+    registrant_public_id: str,
+    *,
+    actor: object = None,
+    actor_label: str | None = None,
+    settings: outbox.Settings | None = None,
+    now: datetime | None = None,
+) -> EventSignup | None:
+    """Cancel a sign-up; the first waiting is promoted and sent a notice through the
+    outbox, all in one transaction. Commits; returns the promoted sign-up."""
+    begin_write(session)
+    try:
+        signup = _find(session, event_public_id, registrant_public_id)
+        promoted = cancel(session, signup)
+        notified = _notify_promoted(session, promoted, settings, now) if promoted else False
+        audit.record(
+            session,
+            "event.signup_cancel",
+            actor=actor,  # type: ignore[arg-type]
+            actor_label=actor_label,
+            entity_type="event",
+            entity_id=event_public_id,
+            promoted=promoted is not None,
+            notified=notified,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return promoted
+
+
+def coordinator_sign_up(
+    session: Session,
+    event_public_id: str,
+    registrant_public_id: str,
+    *,
+    actor: object = None,
+    actor_label: str | None = None,
+    at: datetime | None = None,
+) -> tuple[EventSignup, bool]:
+    """A coordinator signs a registrant up (under the capacity rule). Commits."""
+    from itworks.services.engagement.audience import get_event
+    from itworks.services.tiers.tiers import live_registrant
+
+    begin_write(session)
+    try:
+        event = get_event(session, event_public_id)
+        person = live_registrant(session, registrant_public_id.strip())
+        signup, created = sign_up(session, event, person, source="coordinator", at=at)
+        audit.record(
+            session,
+            "event.signup",
+            actor=actor,  # type: ignore[arg-type]
+            actor_label=actor_label,
+            entity_type="event",
+            entity_id=event.public_id,
+            registrant=person.public_id,
+            status=signup.status,
+            created=created,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return signup, created
+
+
+def _set_attendance(signup: EventSignup, outcome: str, event: Event) -> None:
+    signup.status = outcome
+    signup.attended_at = event.starts_at if outcome == "attended" else None
+
+
+def _check_held(event: Event, now: datetime) -> None:
+    if event.starts_at > now:
+        raise Conflict(MESSAGES["not_held"])
+
+
+def mark_attendance(
+    session: Session,
+    event_public_id: str,
+    registrant_public_id: str,
+    outcome: str,
+    *,
+    actor: object = None,
+    actor_label: str | None = None,
+    now: datetime | None = None,
+) -> EventSignup:
+    """Mark one sign-up attended or no_show after the event. Commits."""
+    from itworks.services.engagement.audience import get_event
+
+    if outcome not in ATTENDANCE:
+        raise InvalidInput({"attended": MESSAGES["attended"]})
+    begin_write(session)
+    try:
+        event = get_event(session, event_public_id)
+        _check_held(event, now or utcnow())
+        signup = _find(session, event_public_id, registrant_public_id)
+        if signup.status not in SEAT_HOLDING:
+            raise Conflict(MESSAGES["not_seated"])
+        _set_attendance(signup, outcome, event)
+        audit.record(
+            session,
+            "event.attendance",
+            actor=actor,  # type: ignore[arg-type]
+            actor_label=actor_label,
+            entity_type="event",
+            entity_id=event.public_id,
+            registrant=registrant_public_id,
+            attendance=outcome,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return signup
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int  # as a spreadsheet numbers it: the header is line 1
+    field: str
+    message: Message
+
+
+class AttendanceFileError(InvalidInput):
+    """An attendance file with bad lines: nothing was written. ``lines`` names each."""
+
+    def __init__(self, lines: list[LineError]) -> None:
+        super().__init__({f"line {e.line}: {e.field}": e.message for e in lines})
+        self.lines = lines
+
+
+@dataclass(frozen=True)
+class AttendanceResult:
+    attended: int
+    no_show: int
+
+
+def import_attendance(
+    session: Session,
+    event_public_id: str,
+    data: bytes,
+    *,
+    actor: object = None,
+    actor_label: str | None = None,
+    now: datetime | None = None,
+) -> AttendanceResult:
+    """Mark attendance from a CSV (columns ``public_id`` and ``attended``: attended /
+    no_show, 参加 / 欠席…), all or nothing: any bad line and nothing is written, and
+    AttendanceFileError names each line and field. Commits."""
+    import unicodedata
+
+    from itworks.services.engagement.audience import get_event
+
+    try:
+        columns, rows, _encoding = csvio.read_rows(data, ATTENDANCE_COLUMNS)
+    except csvio.CsvFormatError as exc:
+        raise AttendanceFileError([LineError(1, "file", exc.args[0])]) from None
+    if not {"public_id", "attended"} <= set(columns):
+        raise AttendanceFileError([LineError(1, "header", MESSAGES["columns"])])
+    if not rows:
+        raise AttendanceFileError([LineError(2, "file", MESSAGES["no_rows"])])
+    begin_write(session)
+    try:
+        event = get_event(session, event_public_id)
+        _check_held(event, now or utcnow())
+        signups: Mapping[str, EventSignup] = {
+            public_id: signup
+            for signup, public_id in session.execute(
+                sa.select(EventSignup, Registrant.public_id)
+                .join(Registrant, Registrant.id == EventSignup.registrant_id)
+                .where(EventSignup.event_id == event.id)
+            )
+        }
+        errors: list[LineError] = []
+        seen: set[str] = set()
+        plan: list[tuple[EventSignup, str]] = []
+        for line, values in rows:
+            public_id = values.get("public_id", "")
+            word = unicodedata.normalize("NFKC", values.get("attended", "")).strip().lower()
+            outcome = ATTENDED_WORDS.get(word)
+            signup = signups.get(public_id)
+            if not public_id:
+                errors.append(LineError(line, "public_id", MESSAGES["public_id"]))
+            elif public_id in seen:
+                errors.append(LineError(line, "public_id", MESSAGES["twice"]))
+            elif signup is None:
+                errors.append(LineError(line, "public_id", MESSAGES["unknown"]))
+            elif signup.status not in SEAT_HOLDING:
+                errors.append(LineError(line, "public_id", MESSAGES["not_seated"]))
+            if outcome is None:
+                errors.append(LineError(line, "attended", MESSAGES["attended"]))
+            seen.add(public_id)
+            if signup is not None and outcome is not None:
+                plan.append((signup, outcome))
+        if errors:
+            raise AttendanceFileError(errors)
+        for signup, outcome in plan:
+            _set_attendance(signup, outcome, event)
+        result = AttendanceResult(
+            attended=sum(1 for _, o in plan if o == "attended"),
+            no_show=sum(1 for _, o in plan if o == "no_show"),
+        )
+        audit.record(
+            session,
+            "event.attendance_import",
+            actor=actor,  # type: ignore[arg-type]
+            actor_label=actor_label,
+            entity_type="event",
+            entity_id=event.public_id,
+            attended=result.attended,
+            no_show=result.no_show,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
