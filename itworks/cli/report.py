@@ -39,6 +39,7 @@ def report(fiscal_year: str, out: Path, as_of: str | None) -> None:
         measured_at,
         out,
         k=int(app.config["SMALL_CELL_K"]),
+        level_days=int(app.config["FIRST_CONTACT_BUSINESS_DAYS"]),
         actor_label=operator(),
     )
     click.echo(f"wrote {out} ({len(sheets)} sheets, as of {measured_at.isoformat()})")

@@ -1,7 +1,8 @@
 """Demo facts for the funnel pages: what happened to the demo registrants after they
-signed up (consultations, fair attendance, introductions, hires, drop-outs),
-the year's publicity campaigns and the half-year notes. Demo instances only; the
-caller (services.demo) has already checked that."""
+signed up (first contacts, consultations, fair attendance, introductions and their
+stages, hires, drop-outs), the year's publicity campaigns and the half-year notes,
+all made through the services coordinators use. Demo instances only; the caller
+(itworks.demo.demo) has already checked that."""
 
 from __future__ import annotations
 
@@ -12,23 +13,25 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.crypto import Vault
 from itworks.fiscal import JST
 from itworks.models import (
     Campaign,
     Company,
-    Consultation,
     Event,
     EventSignup,
     Hire,
-    Introduction,
     Registrant,
-    StageExit,
+    SettlingFollowUp,
+    User,
 )
+from itworks.services.engagement import companies, contacts, hires, introductions, signups
 from itworks.services.instance import get_setting, put_setting
 from itworks.services.kpi import notes
 from itworks.services.publicity import campaigns as publicity
 from itworks.vocabulary import TIERS
 
+COORDINATOR = "demo-coordinator"
 MARKER = "funnel_demo_seeded"
 
 COMPANIES = (
@@ -91,139 +94,369 @@ def _at(day: date, rng: random.Random) -> datetime:
     return datetime.combine(day, moment, tzinfo=JST).astimezone(UTC)
 
 
+def demo_coordinator(session: Session) -> User | None:
+    """The demo coordinator's account, who records the demo's work (None if absent)."""
+    return session.scalar(sa.select(User).where(User.username == COORDINATOR))
+
+
+def end_of(day: date) -> datetime:
+    """The demo's "now": the evening of its as-of day (services check times against it)."""
+    return datetime.combine(day, time(23, 0), tzinfo=JST).astimezone(UTC)
+
+
+def _business_days_after(day: date, n: int) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def _company_contact(index: int) -> tuple[str, str]:
+    return f"saiyo{index + 1}@company.example.jp", f"0852-2{index}-{1000 + index}"
+
+
+def _companies(session: Session, vault: Vault, rng: random.Random) -> tuple[list[Company], int]:
+    made, found = 0, []
+    for index, (name, city, shimane) in enumerate(COMPANIES):
+        company = session.scalar(sa.select(Company).where(Company.name == name))
+        if company is None:
+            # No contact person's name: it is encrypted free text, which the
+            # English-page check cannot tell from untranslated UI text.
+            contact_email, contact_phone = _company_contact(index)
+            company = companies.add_company(
+                session,
+                vault,
+                name,
+                contact_email=contact_email,
+                contact_phone=contact_phone,
+                city=city,
+                shimane_it=shimane,
+                actor_label="demo",
+            )
+            made += 1
+        found.append(company)
+    return found, made
+
+
+def mark_held(
+    session: Session,
+    rng: random.Random,
+    now: datetime,
+    *,
+    before: datetime | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> int:
+    user = demo_coordinator(session)
+    """After each held event (started by ``now``, and before ``before`` when given):
+    a few cancel beforehand (the waiting list moves up), then the coordinator marks
+    every seat attended or no-show, through the same services as the events page."""
+    query = sa.select(Event).where(Event.starts_at < now).order_by(Event.starts_at)
+    if before is not None:
+        query = query.where(Event.starts_at < before)
+    if kinds is not None:
+        query = query.where(Event.kind.in_(kinds))
+    attended = 0
+    for event in session.scalars(query).all():
+        rows = session.execute(
+            sa.select(Registrant.public_id, EventSignup.status)
+            .join(Registrant, Registrant.id == EventSignup.registrant_id)
+            .where(EventSignup.event_id == event.id, EventSignup.status == "applied")
+            .order_by(EventSignup.signed_up_at, EventSignup.id)
+        ).all()
+        if not rows:
+            continue
+        event_id = event.public_id
+        for public_id, _ in rows:
+            if rng.random() < 0.05:
+                signups.cancel_signup(
+                    session, event_id, public_id, actor=user, actor_label=COORDINATOR, now=now
+                )
+        seated = session.scalars(
+            sa.select(Registrant.public_id)
+            .join(EventSignup, EventSignup.registrant_id == Registrant.id)
+            .where(EventSignup.event_id == event.id, EventSignup.status == "applied")
+            .order_by(EventSignup.signed_up_at, EventSignup.id)
+        ).all()
+        for public_id in seated:
+            outcome = "attended" if rng.random() < 0.78 else "no_show"
+            signups.mark_attendance(
+                session, event_id, public_id, outcome, actor=user, actor_label=COORDINATOR, now=now
+            )
+            attended += outcome == "attended"
+    return attended
+
+
+DECLINES = (
+    "match_salary",
+    "match_skills",
+    "match_location",
+    "match_timing",
+    "match_family",
+    "match_stayed",
+    "match_work_style",
+)
+
+
+def _introduce(
+    session: Session,
+    rng: random.Random,
+    registrant: Registrant,
+    company: Company,
+    consulted_at: datetime,
+    introduced_on: date,
+    now: datetime,
+    keen: bool,
+    counts: dict[str, int],
+    user: User | None = None,
+) -> None:
+    """An introduction through the service (the provision record first, on the
+    consent given at the consultation), then its stages: on to a hire, declined
+    with a reason after some stage, or still open with its next follow-up date."""
+    introduced_at = _at(introduced_on, rng)
+    items = ["name", "email", "phone"] if rng.random() < 0.7 else ["name", "email"]
+    introduction = introductions.add_introduction(
+        session,
+        registrant.public_id,
+        company.name,
+        items=items,
+        consent_at=consulted_at + timedelta(minutes=30),
+        at=introduced_at,
+        follow_up_on=introduced_on + timedelta(days=14),
+        actor=user,
+        actor_label=COORDINATOR,
+        now=now,
+    )
+    counts["introductions"] += 1
+    hired_path = rng.random() < (0.65 if keen else 0.4)
+    stop = None if hired_path else rng.choice(("introduced", "interviewing", "offered"))
+    steps = {"interviewing": (6, 20), "offered": (12, 30), "hired": (7, 21), "declined": (5, 20)}
+    when, reached = introduced_at, "introduced"
+    for stage in ("interviewing", "offered", "hired"):
+        if stop == reached:
+            at = when + timedelta(days=rng.randint(*steps["declined"]), hours=rng.randint(0, 5))
+            if at < now and rng.random() < 0.85:
+                introductions.move(
+                    session,
+                    introduction.public_id,
+                    "declined",
+                    reason=rng.choice(DECLINES),
+                    at=at,
+                    actor=user,
+                    actor_label=COORDINATOR,
+                    now=now,
+                )
+                counts["declined"] += 1
+            return
+        at = when + timedelta(days=rng.randint(*steps[stage]), hours=rng.randint(0, 5))
+        if at >= now:
+            return  # still open: its follow-up date was set with the last stage
+        hired = stage == "hired"
+        day = at.astimezone(JST).date()
+        introductions.move(
+            session,
+            introduction.public_id,
+            stage,
+            at=at,
+            turn=(registrant.origin if registrant.origin in ("u_turn", "i_turn") else "i_turn")
+            if hired
+            else None,
+            moved_on=day + timedelta(days=rng.randint(30, 75))
+            if hired and rng.random() < 0.5
+            else None,
+            follow_up_on=None if hired else day + timedelta(days=rng.randint(7, 21)),
+            actor=user,
+            actor_label=COORDINATOR,
+            now=now,
+        )
+        when, reached = at, stage
+        if hired:
+            counts["hires"] += 1
+            _settle(session, rng, introduction.id, now, user)
+            return
+
+
+# How the demo's hires are doing at their 3-month check (定着).
+SETTLING = ("still_employed",) * 17 + ("changed_employer_shimane", "left_shimane", "left_shimane")
+
+
+def _settle(
+    session: Session, rng: random.Random, introduction_id: int, now: datetime, user: User | None
+) -> None:
+    """Most 3-month checks whose day has come are recorded within a week of it."""
+    due = session.execute(
+        sa.select(Hire.public_id, SettlingFollowUp.due_on)
+        .join(SettlingFollowUp, SettlingFollowUp.hire_id == Hire.id)
+        .where(Hire.introduction_id == introduction_id, SettlingFollowUp.months == 3)
+    ).first()
+    if due is None or rng.random() >= 0.8:
+        return
+    checked = _at(due.due_on + timedelta(days=rng.randint(0, 7)), rng)
+    if checked < now:
+        hires.record_settling(
+            session,
+            due.public_id,
+            3,
+            rng.choice(SETTLING),
+            actor=user,
+            actor_label=COORDINATOR,
+            now=checked,
+        )
+
+
 def seed(
     session: Session,
     rng: random.Random,
     as_of: date,
     personas: Mapping[int, str] | None = None,
+    *,
+    vault: Vault,
+    attendance_before: datetime | None = None,
 ) -> dict[str, int]:
     """Add the funnel's demo facts for the demo registrants, once; returns counts.
 
+    Everything goes through the services a coordinator's page or the CLI calls
+    (contacts, consultations, drop-offs, companies, introductions and their stages,
+    hires, attendance), stamped with times inside the demo's year and checked
+    against the demo's "now" (the evening of ``as_of``), never today's clock.
     ``personas`` (registrant id → the tier they really are, from the demo's
     hidden personas) decides who is keen; tiers themselves come from the real
     segmentation and the coordinators' confirmations, not from here.
+    Attendance is marked for the events held before ``attendance_before``
+    (default: every event held by ``as_of``).
     """
     if get_setting(session, MARKER):
         return {}
     today = as_of
+    now = end_of(as_of)
     counts = dict.fromkeys(
-        ("companies", "consultations", "attended", "introductions", "hires", "exits"),
+        (
+            "companies",
+            "contacts",
+            "consultations",
+            "attended",
+            "introductions",
+            "declined",
+            "hires",
+            "exits",
+        ),
         0,
     )
-    companies = []
-    for name, city, shimane in COMPANIES:
-        company = session.scalar(sa.select(Company).where(Company.name == name))
-        if company is None:
-            company = Company(name=name, city=city, shimane_it=shimane)
-            session.add(company)
-            counts["companies"] += 1
-        companies.append(company)
-    session.flush()
-    shimane = [c for c in companies if c.shimane_it]
+    user = demo_coordinator(session)
+    found, counts["companies"] = _companies(session, vault, rng)
+    shimane = [c for c in found if c.shimane_it]
 
-    people = session.execute(
-        sa.select(Registrant.id, Registrant.registered_at)
-        .where(Registrant.merged_into_id.is_(None))
+    people = session.scalars(
+        sa.select(Registrant)
+        .where(Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None))
         .order_by(Registrant.registered_at, Registrant.id)
     ).all()
-    for registrant_id, registered_at in people:
-        registered = registered_at.astimezone(JST).date()
+    for person in people:
+        public_id = person.public_id
+        registered = person.registered_at.astimezone(JST).date()
         room = (today - registered).days
         drawn = rng.choices(TIERS, weights=(2, 4, 2, 4))[0]
-        tier = (personas or {}).get(registrant_id, drawn)
+        tier = (personas or {}).get(person.id, drawn)
         keen = tier in ("move_now", "region_undecided")
+        # First contact: most within the service level, some late, a few not yet.
+        if room >= 1 and rng.random() < 0.85:
+            late = rng.random() < 0.15
+            day = _business_days_after(registered, rng.randint(4, 9) if late else rng.randint(0, 3))
+            if day <= today:
+                contacts.record_contact(
+                    session,
+                    vault,
+                    public_id,
+                    rng.choice(("email", "email", "phone")),
+                    at=_at(day, rng),
+                    actor=user,
+                    actor_label="demo",
+                    now=now,
+                )
+                counts["contacts"] += 1
         if room < 5 or rng.random() > (0.45 if keen else 0.2):
             if room > 30 and rng.random() < 0.08:
-                stage, reason = rng.choice(DROPOUTS[:2])
-                session.add(
-                    StageExit(
-                        registrant_id=registrant_id,
-                        stage=stage,
-                        reason_code=reason,
-                        exited_at=_at(registered + timedelta(days=rng.randint(20, room)), rng),
-                    )
+                _, reason = rng.choice(DROPOUTS[:2])
+                contacts.set_disposition(
+                    session,
+                    public_id,
+                    "dropped_out",
+                    reason,
+                    at=_at(registered + timedelta(days=rng.randint(20, room)), rng),
+                    actor_label="demo",
+                    now=now,
                 )
                 counts["exits"] += 1
             continue
         consulted = registered + timedelta(days=rng.randint(3, min(room, 40)))
-        session.add(
-            Consultation(
-                registrant_id=registrant_id,
-                held_at=_at(consulted, rng),
-                kind="career",
-                channel=rng.choice(["online", "phone", "visit"]),
-            )
+        consulted_at = _at(consulted, rng)
+        contacts.record_contact(
+            session,
+            vault,
+            public_id,
+            "career_consultation",
+            at=consulted_at,
+            channel=rng.choice(["online", "phone", "meeting"]),
+            actor=user,
+            actor_label="demo",
+            now=now,
         )
         counts["consultations"] += 1
         if rng.random() < 0.25 and (today - consulted).days > 20:
             again = consulted + timedelta(days=rng.randint(14, (today - consulted).days))
-            session.add(
-                Consultation(registrant_id=registrant_id, held_at=_at(again, rng), kind="career")
+            contacts.record_contact(
+                session,
+                vault,
+                public_id,
+                "career_consultation",
+                at=_at(again, rng),
+                channel="online",
+                actor=user,
+                actor_label="demo",
+                now=now,
             )
         left = (today - consulted).days
         if left < 10 or rng.random() > (0.7 if keen else 0.45):
             if rng.random() < 0.15 and left > 10:
-                stage, reason = rng.choice(DROPOUTS[2:4])
-                session.add(
-                    StageExit(
-                        registrant_id=registrant_id,
-                        stage=stage,
-                        reason_code=reason,
-                        exited_at=_at(consulted + timedelta(days=rng.randint(5, left)), rng),
+                exit_day = consulted + timedelta(days=rng.randint(5, left))
+                if rng.random() < 0.5:
+                    contacts.set_disposition(
+                        session,
+                        public_id,
+                        "nurturing",
+                        "nurture_not_ready",
+                        next_contact_on=exit_day + timedelta(days=rng.randint(30, 120)),
+                        at=_at(exit_day, rng),
+                        actor_label="demo",
+                        now=now,
                     )
-                )
+                else:
+                    contacts.set_disposition(
+                        session,
+                        public_id,
+                        "dropped_out",
+                        "dropout_family",
+                        at=_at(exit_day, rng),
+                        actor_label="demo",
+                        now=now,
+                    )
                 counts["exits"] += 1
             continue
         introduced = consulted + timedelta(days=rng.randint(7, min(left, 45)))
-        company = rng.choice(shimane)
-        hired = (today - introduced).days > 25 and rng.random() < (0.65 if keen else 0.4)
-        failed = not hired and rng.random() < 0.35
-        introduction = Introduction(
-            registrant_id=registrant_id,
-            company_id=company.id,
-            introduced_at=_at(introduced, rng),
-            status="hired" if hired else ("declined" if failed else "interviewing"),
-            reason_code=rng.choice(["match_salary", "match_skills", "match_location"])
-            if failed
-            else None,
+        _introduce(
+            session,
+            rng,
+            person,
+            rng.choice(shimane),
+            consulted_at,
+            introduced,
+            now,
+            keen,
+            counts,
+            user,
         )
-        session.add(introduction)
-        session.flush()
-        counts["introductions"] += 1
-        if failed:
-            session.add(
-                StageExit(
-                    registrant_id=registrant_id,
-                    stage="introduced",
-                    reason_code=introduction.reason_code,
-                    exited_at=introduction.introduced_at + timedelta(days=14),
-                )
-            )
-            counts["exits"] += 1
-        if hired:
-            day = introduced + timedelta(days=rng.randint(20, (today - introduced).days))
-            session.add(
-                Hire(
-                    registrant_id=registrant_id,
-                    company_id=company.id,
-                    introduction_id=introduction.id,
-                    hired_at=_at(day, rng),
-                    starts_on=day + timedelta(days=rng.randint(30, 90)),
-                )
-            )
-            counts["hires"] += 1
 
-    cutoff = datetime.combine(today + timedelta(days=1), time(0), tzinfo=JST).astimezone(UTC)
-    signups = session.execute(
-        sa.select(EventSignup, Event.starts_at)
-        .join(Event, Event.id == EventSignup.event_id)
-        .where(Event.kind == "fair", Event.starts_at < cutoff, EventSignup.status == "applied")
-    ).all()
-    for signup, starts_at in signups:
-        signup.status = rng.choices(["attended", "no_show", "cancelled"], weights=(75, 20, 5))[0]
-        if signup.status == "attended":
-            signup.attended_at = starts_at
-            counts["attended"] += 1
+    counts["attended"] = mark_held(session, rng, now, before=attendance_before)
     session.commit()
 
     for name, channel, code, starts, ends, cost, target, reach, clicks, evaluation in CAMPAIGNS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -17,10 +17,21 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from itworks import fiscal
+from itworks.config import DEFAULTS
 from itworks.fiscal import Period
 from itworks.models import User
 from itworks.services import audit
-from itworks.tables import events, kpi, notes, publicity, stage_tables, stages, suppression, tallies
+from itworks.tables import (
+    events,
+    kpi,
+    notes,
+    publicity,
+    service_levels,
+    stage_tables,
+    stages,
+    suppression,
+    tallies,
+)
 from itworks.tables.audience import Audience
 from itworks.tables.table import Column, Table, clean, frame
 
@@ -40,7 +51,7 @@ NUMBER_FORMATS = {
 }
 
 
-def _value(value: object, kind: str) -> object:
+def _value(value: Any, kind: str) -> object:
     """A published value as the sheet holds it: ratios as numbers (shown as %), a list
     of counts as text."""
     value = clean(value)
@@ -66,8 +77,14 @@ def sheet_frame(table: Table) -> pd.DataFrame:
     )
 
 
-def sheets(session: Session, period: Period, audience: Audience) -> dict[str, list[Table]]:
-    """Every sheet after the cover with the published tables it shows, in order."""
+def sheets(
+    session: Session,
+    period: Period,
+    audience: Audience,
+    level_days: int = DEFAULTS["FIRST_CONTACT_BUSINESS_DAYS"],
+) -> dict[str, list[Table]]:
+    """Every sheet after the cover with the published tables it shows, in order;
+    ``level_days`` is the first-contact service level (FIRST_CONTACT_BUSINESS_DAYS)."""
     progress = kpi.measured(session, period)
     partition = stages.partition(session, period)
     reached = stage_tables.reached(session, period, audience, partition=partition)
@@ -82,12 +99,19 @@ def sheets(session: Session, period: Period, audience: Audience) -> dict[str, li
             stage_tables.timing(session, period, audience),
             stage_tables.exits(session, period, audience),
         ],
+        "初回連絡・定着": [
+            service_levels.first_contact_by_month(session, period, audience, level_days),
+            service_levels.settling(session, period, audience),
+        ],
         "広報評価": [
             publicity.evaluation(session, period, audience, model="first"),
             publicity.channel_mix(session, period, audience),
         ],
         "アンケート集計結果": surveys,
-        "イベント・フェア": [events.events(session, period, audience)],
+        "イベント・フェア": [
+            events.events(session, period, audience),
+            events.materials(session, period, audience),
+        ],
         "半期メモ": [notes.notes(session, period, audience)],
     }
 
@@ -207,6 +231,7 @@ SHEETS = (
     "年度推移",
     "月次推移",
     "ファネル",
+    "初回連絡・定着",
     "広報評価",
     "アンケート集計結果",
     "イベント・フェア",
@@ -221,6 +246,7 @@ def write_report(
     out: str | Path | BinaryIO,
     *,
     k: int,
+    level_days: int = DEFAULTS["FIRST_CONTACT_BUSINESS_DAYS"],
     actor: User | None = None,
     actor_label: str | None = None,
 ) -> list[str]:
@@ -232,7 +258,7 @@ def write_report(
     generated_by = actor.username if actor else (actor_label or "system")
     period = Period.of(fiscal_year, as_of)
     measured_at = period.measured_on
-    tables = sheets(session, period, Audience.prefecture(k))
+    tables = sheets(session, period, Audience.prefecture(k), level_days)
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         _cover(writer, tables["KGI・KPI"][0], k, generated_by)
         for name, sheet_tables in tables.items():

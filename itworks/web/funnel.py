@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
-from itworks.tables import stage_tables, stages
+from itworks.tables import service_levels, stage_tables, stages
 
 from ..db import db
 from ..models import FUNNEL_STAGES
@@ -14,7 +14,7 @@ from .access import ALL_STAFF, roles
 
 bp = Blueprint("funnel", __name__, url_prefix="/funnel")
 
-TABLES = ("stages", "exits", "timing")
+TABLES = ("stages", "exits", "timing", "first_contact", "settling")
 
 
 def _lang() -> str:
@@ -26,7 +26,7 @@ def _lang() -> str:
 def _split() -> str:
     split = request.args.get("by", "tier")
     if split not in stages.SPLITS:
-        abort(400)
+        figures.refuse("by")
     return split
 
 
@@ -46,6 +46,14 @@ def _tables(split: str) -> dict:
         ),
         "exits": stage_tables.exits(db.session, period, audience, lang=lang),
         "timing": stage_tables.timing(db.session, period, audience, lang=lang),
+        "first_contact": service_levels.first_contact_by_month(
+            db.session,
+            period,
+            audience,
+            int(current_app.config["FIRST_CONTACT_BUSINESS_DAYS"]),
+            lang=lang,
+        ),
+        "settling": service_levels.settling(db.session, period, audience, lang=lang),
     }
 
 
@@ -90,6 +98,8 @@ def index():
         reached=tables["stages"],
         exits=tables["exits"],
         timing=tables["timing"],
+        first_contact=tables["first_contact"],
+        settling=tables["settling"],
     )
 
 

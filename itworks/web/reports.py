@@ -31,6 +31,7 @@ def download():
         measured_at,
         buffer,
         k=int(current_app.config["SMALL_CELL_K"]),
+        level_days=int(current_app.config["FIRST_CONTACT_BUSINESS_DAYS"]),
         actor=current_staff(),
     )
     buffer.seek(0)

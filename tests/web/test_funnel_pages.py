@@ -69,8 +69,15 @@ def test_prefecture_sees_small_cells_hidden(client, auth, year) -> None:  # noqa
     assert page.status_code == 200
     row = _row(page.text, "twitter")
     assert "&lt;5" in row
-    for number in re.findall(r'<td class="num">(\d+)', page.text):
+    # The stage tables: no count of 1 to 4 anywhere.
+    stage_part = page.text[: page.text.index('id="first_contact"')]
+    for number in re.findall(r'<td class="num">(\d+)', stage_part):
         assert not 1 <= int(number) < 5
+    # The first-contact breakdown (of each month's new registrants, which the
+    # dashboard publishes exactly) hides its small cells too.
+    for row in _csv(client.get("/funnel/first_contact.csv"))[1:]:
+        for value in row[2:5]:
+            assert not (value.isdigit() and 1 <= int(value) < 5), row
     csv_rows = _csv(client.get("/funnel/stages.csv?by=utm_source"))
     twitter = next(r for r in csv_rows if r[0] == "twitter")
     assert twitter[1] == "<5"
@@ -125,9 +132,9 @@ def test_publicity_attribution_and_cost(client, auth, year) -> None:  # noqa: AN
     text = client.get("/publicity/").text
     row = text[text.index("検索広告") : text.index("</tr>", text.index("検索広告"))]
     assert "120%" in row  # reach 12,000 of 10,000
-    assert "¥20,000" in row  # 180,000 yen / 9 registrants
-    assert "¥30,000" in row  # per consultation (6)
-    assert "¥180,000" in row  # per hire (1)
+    assert "￥20,000" in row  # 180,000 yen / 9 registrants
+    assert "￥30,000" in row  # per consultation (6)
+    assert "￥180,000" in row  # per hire (1)
     rows = _csv(client.get("/publicity/campaigns.csv"))
     assert rows[1][0] == "検索広告" and rows[1][10] == "9"
 
@@ -137,7 +144,7 @@ def test_prefecture_publicity_hides_small_attributions(client, auth, year) -> No
     text = client.get("/publicity/").text
     row = text[text.index("検索広告") : text.index("</tr>", text.index("検索広告"))]
     assert "&lt;5" in row  # one hire
-    assert row.count("¥180,000") == 1  # the cost itself; cost per hire would reveal the hire
+    assert row.count("￥180,000") == 1  # the cost itself; cost per hire would reveal the hire
     rows = _csv(client.get("/publicity/campaigns.csv"))
     assert rows[1][14] == "<5"
     mix = _csv(client.get("/publicity/channels.csv"))

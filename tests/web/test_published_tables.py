@@ -202,6 +202,16 @@ def test_no_suppressed_cell_is_published_elsewhere_or_recoverable(app, year) -> 
                 suppression.is_hidden(v) for v in values.drop(index=total, errors="ignore")
             )
             assert hidden != 1, (name, column.key)
+    # The service levels: each row splits a published total (the month's new
+    # registrants, the year's hires) into parts, never with exactly one hidden.
+    parts = {
+        "first_contact": [("within", "late", "not_contacted")],
+        "settling": [(f"in_shimane_{m}", f"left_{m}", f"unchecked_{m}") for m in (3, 12)],
+    }
+    for name, groups in parts.items():
+        for _, row in tables[name].frame.iterrows():
+            for group in groups:
+                assert sum(suppression.is_hidden(row[c]) for c in group) != 1, (name, group)
     # What the prefecture sees of small counts is a marker, never the count, except
     # the official figures (KPI, its months, fair attendance).
     for name, table in tables.items():
@@ -210,7 +220,10 @@ def test_no_suppressed_cell_is_published_elsewhere_or_recoverable(app, year) -> 
         for column in table.columns:
             if column.kind != "count":
                 continue
-            official = column.key == "registered" and name == "stages_month"
+            # The new registrants of each month, and the hires of each year (the KGI).
+            official = (
+                column.key == "registered" and name in ("stages_month", "first_contact")
+            ) or (column.key == "hires" and name == "settling")
             for key, value in table.frame[column.key].items():
                 if official or (name == "channels" and column.key == total):
                     continue

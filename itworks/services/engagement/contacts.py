@@ -15,7 +15,7 @@ associated data naming table, column and row, so erasure shreds them too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,24 +23,46 @@ from sqlalchemy.orm import Session
 from itworks import csvio
 from itworks.crypto import Vault
 from itworks.database import begin_write
+from itworks.fiscal import JST
 from itworks.i18n import N_
-from itworks.models import Consultation, ContactLog, Registrant, User, utcnow
+from itworks.models import (
+    Consultation,
+    ContactLog,
+    EventSignup,
+    Hire,
+    Introduction,
+    NurturePlan,
+    ReasonCode,
+    Registrant,
+    StageExit,
+    SurveyResponse,
+    User,
+    utcnow,
+)
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
+from itworks.services.kpi import measures
+from itworks.services.privacy import scope
 from itworks.services.tiers import tiers
-from itworks.vocabulary import CONTACT_CHANNELS, CONTACT_KINDS
+from itworks.vocabulary import (
+    CONTACT_CHANNELS,
+    CONTACT_KINDS,
+    FUNNEL_STAGES,
+    REASON_KIND_DROPOUT,
+    REASON_KIND_NURTURE,
+)
 
 # The only kind that counts toward the consultations KPI, and how it is stored.
 KPI_KIND = "career_consultation"
-CONSULTATION_KIND = "career"
+CONSULTATION_KIND = measures.CAREER_CONSULTATION
 # The re-contact page's channel for each logged kind (one of CONTACT_CHANNELS).
 DEFAULT_CHANNEL = {"interview": "meeting", "follow_up": "other", "phone": "phone", "email": "email"}
 MAX_OUTCOME = 500
 MAX_NOTES = 4000
 MESSAGES = {
-    "kind": N_("種類は career_consultation / interview / follow_up / phone / email のいずれかです"),
-    "channel": N_("連絡方法を選んでください"),
+    "kind": N_("種類は %(codes)s のいずれかです", codes=" / ".join(CONTACT_KINDS)),
+    "channel": N_("連絡方法は %(codes)s のいずれかです", codes=" / ".join(CONTACT_CHANNELS)),
     "future": N_("未来の日時は記録できません"),
     "early": N_("2000年以降の日時を入力してください"),
     "outcome": N_("結果は500文字以内です"),
@@ -127,16 +149,17 @@ def record_contact(
     registrant = tiers.live_registrant(session, public_id)
     user = _coordinator(session, actor, coordinator)
     if kind == KPI_KIND:
-        row: Consultation | ContactLog = Consultation(
+        consultation = Consultation(
             registrant_id=registrant.id,
             held_at=when,
             kind=CONSULTATION_KIND,
             channel=channel,
             coordinator_id=user.id if user else None,
         )
+        row: Consultation | ContactLog = consultation
         session.add(row)
         session.flush()
-        table, row_key = "consultations", row.public_id
+        table, row_key = "consultations", consultation.public_id
     else:
         row = ContactLog(
             registrant_id=registrant.id,
@@ -184,7 +207,8 @@ def contacts_of(
     ids = [registrant.id] + list(
         session.scalars(sa.select(Registrant.id).where(Registrant.merged_into_id == registrant.id))
     )
-    users = dict(session.execute(sa.select(User.id, User.username)).all())
+    # Looked up by nullable user ids (a record entered by no one): None finds nothing.
+    users: dict[int | None, str] = dict(session.execute(sa.select(User.id, User.username)).all())
     found: list[tuple[str, Consultation | ContactLog, str, datetime]] = []
     for consultation in session.scalars(
         sa.select(Consultation).where(Consultation.registrant_id.in_(ids))
@@ -198,7 +222,7 @@ def contacts_of(
     for table, row, kind, at in found:
         values: dict[str, str | None] = {"outcome": None, "notes": None}
         if decrypt:
-            owner = session.get(Registrant, row.registrant_id)
+            owner = session.get_one(Registrant, row.registrant_id)  # the row's registrant (FK)
             for column in values:
                 values[column] = registrants.open_for(
                     vault,
@@ -229,4 +253,206 @@ def contacts_of(
             entity_id=registrant.public_id,
         )
         session.commit()
+    return out
+
+
+# ------------------------------------------------------------------ drop-off and nurturing
+
+DISPOSITION_REASON_KINDS = {"dropped_out": REASON_KIND_DROPOUT, "nurturing": REASON_KIND_NURTURE}
+DISPOSITION_MESSAGES = {
+    "disposition": N_("dropped_out か nurturing を指定してください"),
+    "reason": N_("理由コードを選んでください"),
+    "unknown_reason": N_("この操作の理由コードは %(codes)s のいずれかです"),
+    "next_contact_on": N_("育成に戻すときは次回の連絡日（YYYY-MM-DD）が必要です"),
+    "next_contact_past": N_("次回の連絡日は今日以降の日付です"),
+    "next_contact_far": N_("次回の連絡日は3年以内です"),
+    "next_contact_dropout": N_("離脱には次回の連絡日を指定しません"),
+}
+
+
+def reason_codes(session: Session, kind: str) -> list[ReasonCode]:
+    """The active reason codes of one kind, for forms and their checks."""
+    return list(
+        session.scalars(
+            sa.select(ReasonCode)
+            .where(ReasonCode.kind == kind, ReasonCode.active.is_(True))
+            .order_by(ReasonCode.code)
+        )
+    )
+
+
+def person_ids(session: Session, registrant: Registrant) -> list[int]:
+    """The registrant and the duplicates merged into them."""
+    return [registrant.id] + list(
+        session.scalars(sa.select(Registrant.id).where(Registrant.merged_into_id == registrant.id))
+    )
+
+
+def furthest_stage(session: Session, registrant: Registrant) -> str:
+    """The furthest funnel stage (FUNNEL_STAGES) this person has a record of."""
+    ids = person_ids(session, registrant)
+
+    def has(model: type, *where: sa.ColumnElement[bool]) -> bool:
+        column = model.registrant_id  # type: ignore[attr-defined]
+        query = sa.select(column).where(column.in_(ids), *where).limit(1)
+        return session.scalar(query) is not None
+
+    checks = (
+        ("hired", lambda: has(Hire)),
+        ("introduced", lambda: has(Introduction)),
+        ("attended", lambda: has(EventSignup, measures.attended())),
+        ("applied", lambda: has(EventSignup, measures.applied())),
+        ("consulted", lambda: has(Consultation, measures.career_consultation())),
+        ("surveyed", lambda: has(SurveyResponse)),
+    )
+    for stage, check in checks:
+        if check():
+            return stage
+    return FUNNEL_STAGES[0]
+
+
+def _parse_day(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    return date.fromisoformat(text)
+
+
+def set_disposition(
+    session: Session,
+    public_id: str,
+    disposition: str,
+    reason: str | None,
+    *,
+    next_contact_on: object = None,
+    at: object = None,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    now: datetime | None = None,
+) -> StageExit:
+    """Mark a registrant dropped out (``dropped_out``) or returned to nurturing
+    (``nurturing``, with the next-contact date), with a reason code of the matching
+    kind; recorded at the furthest stage they reached, so the funnel counts it. Commits.
+    Everything is checked before anything is written."""
+    now = now or utcnow()
+    errors: dict[str, object] = {}
+    kind = DISPOSITION_REASON_KINDS.get(disposition)
+    if kind is None:
+        raise InvalidInput({"disposition": DISPOSITION_MESSAGES["disposition"]})
+    allowed = [code.code for code in reason_codes(session, kind)]
+    if not reason:
+        errors["reason"] = DISPOSITION_MESSAGES["reason"]
+    elif reason not in allowed:
+        errors["reason"] = DISPOSITION_MESSAGES["unknown_reason"].bind(codes=" / ".join(allowed))
+    try:
+        when = parse_when(at, now)
+        if when > now + timedelta(minutes=5):
+            errors["at"] = MESSAGES["future"]
+        elif when.year < 2000:
+            errors["at"] = MESSAGES["early"]
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+        when = now
+    try:
+        next_day = _parse_day(next_contact_on)
+    except ValueError:
+        errors["next_contact_on"] = DISPOSITION_MESSAGES["next_contact_on"]
+        next_day = None
+    today = when.astimezone(JST).date()
+    if disposition == "nurturing" and "next_contact_on" not in errors:
+        if next_day is None:
+            errors["next_contact_on"] = DISPOSITION_MESSAGES["next_contact_on"]
+        elif next_day < today:
+            errors["next_contact_on"] = DISPOSITION_MESSAGES["next_contact_past"]
+        elif next_day > today + timedelta(days=3 * 366):
+            errors["next_contact_on"] = DISPOSITION_MESSAGES["next_contact_far"]
+    elif disposition == "dropped_out" and next_day is not None:
+        errors["next_contact_on"] = DISPOSITION_MESSAGES["next_contact_dropout"]
+    if errors:
+        raise InvalidInput(errors)  # type: ignore[arg-type]
+    begin_write(session)
+    registrant = tiers.live_registrant(session, public_id)
+    exit_row = StageExit(
+        registrant_id=registrant.id,
+        stage=furthest_stage(session, registrant),
+        reason_code=reason,
+        exited_at=when,
+        recorded_by_id=actor.id if actor else None,
+    )
+    session.add(exit_row)
+    session.flush()
+    if disposition == "nurturing":
+        session.add(
+            NurturePlan(
+                registrant_id=registrant.id,
+                stage_exit_id=exit_row.id,
+                next_contact_on=next_day,
+                recorded_at=when,
+                recorded_by_id=actor.id if actor else None,
+            )
+        )
+    audit.record(
+        session,
+        "registrant.disposition",
+        actor=actor,
+        actor_label=actor_label,
+        entity_type="registrant",
+        entity_id=registrant.public_id,
+        disposition=disposition,
+        reason=reason,
+        stage=exit_row.stage,
+    )
+    session.commit()
+    return exit_row
+
+
+def disposition_of(session: Session, registrant: Registrant) -> tuple[str, StageExit] | None:
+    """The latest drop-off or return to nurturing: ("dropped_out"|"nurturing", row)."""
+    row = session.execute(
+        sa.select(StageExit, ReasonCode.kind)
+        .join(ReasonCode, ReasonCode.code == StageExit.reason_code)
+        .where(
+            StageExit.registrant_id.in_(person_ids(session, registrant)),
+            ReasonCode.kind.in_(tuple(DISPOSITION_REASON_KINDS.values())),
+        )
+        .order_by(StageExit.exited_at.desc(), StageExit.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    exit_row, kind = row
+    return ("dropped_out" if kind == REASON_KIND_DROPOUT else "nurturing"), exit_row
+
+
+def nurture_due(session: Session, today: date) -> list[tuple[NurturePlan, str]]:
+    """Planned nurture contacts that have come, with no contact since the plan and
+    no later drop-off or plan: (plan, registrant public id), oldest first."""
+    plans = session.execute(
+        sa.select(NurturePlan, Registrant)
+        .join(Registrant, Registrant.id == NurturePlan.registrant_id)
+        .where(
+            NurturePlan.next_contact_on <= today,
+            scope.in_use(),
+        )
+        .order_by(NurturePlan.next_contact_on, NurturePlan.id)
+    ).all()
+    out = []
+    for plan, registrant in plans:
+        latest = disposition_of(session, registrant)
+        if latest is None or latest[1].id != plan.stage_exit_id:
+            continue  # a later drop-off or plan replaced this one
+        ids = person_ids(session, registrant)
+        since = [
+            sa.select(ContactLog.id).where(
+                ContactLog.registrant_id.in_(ids), ContactLog.contacted_at > plan.recorded_at
+            ),
+            sa.select(Consultation.id).where(
+                Consultation.registrant_id.in_(ids), Consultation.held_at > plan.recorded_at
+            ),
+        ]
+        if any(session.scalar(query.limit(1)) is not None for query in since):
+            continue
+        out.append((plan, registrant.public_id))
     return out

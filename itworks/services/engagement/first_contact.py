@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from itworks.fiscal import JST
 from itworks.models import Consultation, ContactLog, Registrant
+from itworks.services.privacy import scope
 
 
 @cache
@@ -105,10 +106,14 @@ def statuses(
     *,
     registered_from: date | None = None,
     registered_before: date | None = None,
+    in_use_only: bool = False,
 ) -> list[FirstContact]:
-    """The first-contact status of every live person (not merged, not erased)."""
+    """The first-contact status of every person (not merged, not erased); with
+    ``in_use_only``, of those still in use (people who stopped use are not contacted)."""
     query = sa.select(Registrant.id, Registrant.public_id, Registrant.registered_at).where(
-        Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None)
+        scope.in_use()
+        if in_use_only
+        else sa.and_(Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None))
     )
     if registered_from is not None:
         start = datetime.combine(registered_from, datetime.min.time(), JST)
@@ -138,7 +143,7 @@ def statuses(
 
 def overdue(session: Session, level_days: int, today: date) -> list[FirstContact]:
     """People still waiting for a first contact past their due date, longest-waiting first."""
-    late = [s for s in statuses(session, level_days) if s.overdue(today)]
+    late = [s for s in statuses(session, level_days, in_use_only=True) if s.overdue(today)]
     return sorted(late, key=lambda s: (s.due_on, s.public_id))
 
 

@@ -8,6 +8,7 @@ measure ``hires``), whenever it was entered.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from itworks.database import begin_write
 from itworks.fiscal import JST
-from itworks.i18n import N_, Message
+from itworks.i18n import N_
 from itworks.models import (
-    SETTLING_OUTCOMES,
+    Company,
     Hire,
     Introduction,
     Registrant,
@@ -27,14 +28,22 @@ from itworks.models import (
 )
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput, NotFound
-from itworks.vocabulary import HIRE_TURNS
+from itworks.services.privacy import scope
+from itworks.vocabulary import (
+    HIRE_TURNS,
+    SETTLING_MONTHS,
+    SETTLING_OUTCOME_LABELS,
+    SETTLING_OUTCOMES,
+)
+
+__all__ = ["SETTLING_OUTCOME_LABELS", "SETTLING_OUTCOMES"]
 
 TURNS = HIRE_TURNS
-FOLLOW_UP_MONTHS = (3, 12)
-SETTLING_OUTCOME_LABELS: dict[str, Message] = {
-    "still_employed": N_("在職中"),
-    "changed_employer_shimane": N_("県内で転職"),
-    "left_shimane": N_("県外へ転出"),
+FOLLOW_UP_MONTHS = SETTLING_MONTHS
+MESSAGES = {
+    "turn": N_("UターンかIターンか（%(codes)s）を選んでください", codes=" / ".join(HIRE_TURNS)),
+    "outcome": N_("結果は %(codes)s のいずれかです", codes=" / ".join(SETTLING_OUTCOMES)),
+    "months": N_("定着確認は %(codes)s か月後です", codes=" / ".join(map(str, SETTLING_MONTHS))),
 }
 
 
@@ -62,7 +71,7 @@ def record_hire(
         )
         turn = origin if origin in TURNS else None
     if turn is not None and turn not in TURNS:
-        raise InvalidInput({"turn": N_("UターンかIターンかを選んでください")})
+        raise InvalidInput({"turn": MESSAGES["turn"]})
     hire = Hire(
         registrant_id=introduction.registrant_id,
         company_id=introduction.company_id,
@@ -86,7 +95,11 @@ def settling_due(session: Session, today: date) -> list[tuple[SettlingFollowUp, 
     rows = session.execute(
         sa.select(SettlingFollowUp, Hire)
         .join(Hire, Hire.id == SettlingFollowUp.hire_id)
-        .where(SettlingFollowUp.outcome.is_(None), SettlingFollowUp.due_on <= today)
+        .where(
+            SettlingFollowUp.outcome.is_(None),
+            SettlingFollowUp.due_on <= today,
+            scope.person_in_use(Hire.registrant_id),
+        )
         .order_by(SettlingFollowUp.due_on, SettlingFollowUp.id)
     ).all()
     return [(follow_up, hire) for follow_up, hire in rows]
@@ -103,10 +116,13 @@ def record_settling(
     now: datetime | None = None,
 ) -> SettlingFollowUp:
     """Record how a hire is doing at 3 or 12 months; commits."""
+    errors = {}
     if outcome not in SETTLING_OUTCOMES:
-        raise InvalidInput(
-            {"outcome": N_("結果は still_employed / changed_employer_shimane / left_shimane です")}
-        )
+        errors["outcome"] = MESSAGES["outcome"]
+    if months not in SETTLING_MONTHS:
+        errors["months"] = MESSAGES["months"]
+    if errors:
+        raise InvalidInput(errors)
     begin_write(session)
     hire = session.scalar(sa.select(Hire).where(Hire.public_id == hire_public_id))
     if hire is None:
@@ -117,7 +133,7 @@ def record_settling(
         )
     )
     if follow_up is None:
-        raise NotFound(N_("定着確認は3か月後と12か月後です"))
+        raise NotFound(MESSAGES["months"])
     if follow_up.outcome is not None:
         raise Conflict(N_("この定着確認は記録済みです"))
     follow_up.outcome = outcome
@@ -131,7 +147,49 @@ def record_settling(
         entity_type="hire",
         entity_id=hire.public_id,
         months=months,
-        outcome=outcome,
+        settling=outcome,
     )
     session.commit()
     return follow_up
+
+
+@dataclass(frozen=True)
+class SettlingView:
+    months: int
+    due_on: date
+    outcome: str | None
+    recorded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HireView:
+    public_id: str
+    company: str
+    hired_at: datetime
+    turn: str | None
+    moved_on: date | None
+    follow_ups: list[SettlingView]
+
+
+def of_registrant(session: Session, registrant: Registrant) -> list[HireView]:
+    """The hires of a registrant (merged duplicates included) with their settling checks."""
+    ids = [registrant.id] + list(
+        session.scalars(sa.select(Registrant.id).where(Registrant.merged_into_id == registrant.id))
+    )
+    out = []
+    for hire, name in session.execute(
+        sa.select(Hire, Company.name)
+        .join(Company, Company.id == Hire.company_id)
+        .where(Hire.registrant_id.in_(ids))
+        .order_by(Hire.hired_at.desc(), Hire.id.desc())
+    ):
+        checks = [
+            SettlingView(f.months, f.due_on, f.outcome, f.recorded_at)
+            for f in session.scalars(
+                sa.select(SettlingFollowUp)
+                .where(SettlingFollowUp.hire_id == hire.id)
+                .order_by(SettlingFollowUp.months)
+            )
+        ]
+        out.append(HireView(hire.public_id, name, hire.hired_at, hire.turn, hire.moved_on, checks))
+    return out
