@@ -21,6 +21,7 @@ __all__ = [
     "fiscal_year_of",
     "fiscal_year_period",
     "fy_display",
+    "fy_short",
     "wareki_date",
     "wareki_label",
     "wareki_short",
@@ -253,6 +254,11 @@ def fy_display(fy: int, lang: str = "ja") -> str:
     if lang.lower().startswith("ja"):
         return f"{wareki_label(fy)}（FY{fy}）"
     return f"FY{fy} ({wareki_short(fy)})"
+
+
+def fy_short(fy: int, lang: str = "ja") -> str:
+    """A fiscal year where space is short (chart axes): ``"令和4年度"`` or ``"FY2022"``."""
+    return wareki_label(fy) if lang.lower().startswith("ja") else f"FY{fy}"
 
 
 def wareki_date(value: datetime | date) -> str:

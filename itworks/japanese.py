@@ -86,45 +86,55 @@ PHONE_ERROR = N_("電話番号の形式が正しくありません")
 # Characters people type between digit groups. NFKC has already folded the
 # full-width forms (－ → -, （ → (, ｰ → ー, ＋ → +); the dashes below survive NFKC.
 _PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff70().]")
-_DIGITS = re.compile(r"[0-9]+")
+
+
+# A number phonenumbers does not (yet) know as allocated passes when it has the length
+# of a fixed-line, mobile or IP-phone number of its country: the library's range tables
+# lag behind new allocations, and refusing a person's real number is worse.
+_DIALLABLE = (phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE, phonenumbers.PhoneNumberType.VOIP)
+
+
+def _acceptable(number: phonenumbers.PhoneNumber) -> bool:
+    return phonenumbers.is_valid_number(number) or any(
+        phonenumbers.is_possible_number_for_type(number, kind) for kind in _DIALLABLE
+    )
+
+
+_NUMBER = re.compile(r"\+?[0-9]+")  # ASCII only: isdigit() would let e.g. Arabic-Indic through
 
 
 def normalize_phone(s: str) -> str:
     """Return a phone number in E.164 form, e.g. ``"+819012345678"``.
 
-    Domestic numbers (leading 0, 10 or 11 digits) get the +81 country code;
-    ``+81 (0)90 …`` drops the trunk 0; other ``+`` numbers are kept as ``+``
-    and digits. Raises :class:`ValueError` otherwise. The message never echoes
-    the input because a phone number is personal data that would end up in logs.
+    The phonenumbers library decides (region JP for numbers without ``+``): the
+    number must be a valid one for its country, or have the length of one of its
+    fixed-line, mobile or IP-phone numbers, so ``090-1234-5678``,
+    ``+81 (0)90 1234 5678`` and ``0852-22-5111`` pass and ``0901234`` does not; a
+    number written without ``+`` must start with its trunk 0 (``9012345678`` fails).
+    The separators people type (hyphens, long dashes, ー, spaces, brackets, dots) are
+    dropped first. Raises :class:`ValueError`
+    otherwise; the message never echoes the input because a phone number is
+    personal data that would end up in logs.
     """
     if not isinstance(s, str):
         raise ValueError(PHONE_ERROR)
     compact = _PHONE_SEPARATORS.sub("", nfkc(s))
-    international = compact.startswith("+")
-    digits = compact[1:] if international else compact
-    # ASCII-only regex: str.isdigit() would also let through e.g. Arabic-Indic digits.
-    if not _DIGITS.fullmatch(digits):
+    if not _NUMBER.fullmatch(compact):
         raise ValueError(PHONE_ERROR)
-
-    if not international:
-        if len(digits) not in (10, 11) or digits[0] != "0" or digits[1] == "0":
-            # A leading 00 is an international call prefix, not a Japanese number.
-            raise ValueError(PHONE_ERROR)
-        return "+81" + digits[1:]
-
-    if digits.startswith("81"):
-        national = digits[2:]
+    if not compact.startswith("+") and (compact[:1] != "0" or compact[:2] == "00"):
+        # Written at home, a number starts with the trunk 0 (00 is the international
+        # call prefix): "9012345678" has lost its 0, and phonenumbers would take it.
+        raise ValueError(PHONE_ERROR)
+    if compact.startswith("+810"):
         # "+81 (0)90 …" and the common mistake "+81 090 …" both carry the trunk 0.
-        if national.startswith("0"):
-            national = national[1:]
-        if national[:1] in ("", "0") or len(national) not in (9, 10):
-            raise ValueError(PHONE_ERROR)
-        return "+81" + national
-
-    # E.164 allows at most 15 digits; below 7 nothing real is dialable.
-    if digits[0] == "0" or not 7 <= len(digits) <= 15:
-        raise ValueError(PHONE_ERROR)
-    return "+" + digits
+        compact = "+81" + compact[4:]
+    try:
+        number = phonenumbers.parse(compact, "JP")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not _acceptable(number):
+        raise ValueError(PHONE_ERROR) from None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def display_phone(e164: str) -> str:
@@ -278,7 +288,7 @@ def prefecture_spellings() -> list[str]:
     return sorted(spellings)
 
 
-def _lookup(value: str | int) -> Prefecture:
+def _lookup(value: str | int | float) -> Prefecture:
     # JSON numbers: 32.0 is the integer 32 (as JSON Schema counts it).
     if isinstance(value, float) and value.is_integer():
         value = int(value)

@@ -127,7 +127,7 @@ def timing(session: Session, period: Period, audience: Audience, *, lang: str = 
             {
                 "stage": f"{stages.stage_label(t.stage_from, lang)}→"
                 f"{stages.stage_label(t.stage_to, lang)}",
-                "people": suppression.primary_marker(k) if hidden else t.people,
+                "people": suppression.primary_marker(k) if hidden and k is not None else t.people,
                 "median_days": None if hidden else t.median_days,
                 "stage_from": t.stage_from,
                 "stage_to": t.stage_to,

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from numbers import Integral
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -24,7 +26,6 @@ from itworks.fiscal import Period
 from itworks.i18n import N_
 from itworks.models import (
     FUNNEL_STAGES,
-    Company,
     Consultation,
     Event,
     EventSignup,
@@ -35,7 +36,8 @@ from itworks.models import (
     StageExit,
     SurveyResponse,
 )
-from itworks.services.kpi.counts import month_bucket, person_key
+from itworks.services.kpi import measures
+from itworks.services.kpi.counts import ColumnArg, month_bucket, person_key
 from itworks.services.tiers.tiers import current_tier_subquery
 from itworks.tables import suppression
 
@@ -65,7 +67,7 @@ def group_label(split: str, key: object, period: Period, lang: str = "ja") -> st
     if key == suppression.TOTAL_LABEL:
         return i18n.translate(N_("計"), lang)
     if split == "month":
-        month = period.months[int(key)]
+        month = period.months[int(cast(int, key))]  # a month split's keys are 0..11
         return f"{month.year}年{month.month}月" if ja else f"{month:%Y-%m}"
     return GROUP_LABELS["ja" if ja else "en"].get(str(key), str(key))
 
@@ -85,7 +87,7 @@ def stage_facts(cutoff: datetime) -> dict[str, sa.Select]:
     """Per stage after "registered": (person, time) of every fact that reaches it."""
     person = person_key().label("person")
 
-    def facts(entity: type, column: sa.ColumnElement, *where, join=()) -> sa.Select:  # noqa: ANN001
+    def facts(entity: type[Any], column: ColumnArg, *where, join=()) -> sa.Select:  # noqa: ANN001
         query = sa.select(person, column.label("at")).select_from(entity)
         for target, on in join:
             query = query.join(target, on)
@@ -95,27 +97,27 @@ def stage_facts(cutoff: datetime) -> dict[str, sa.Select]:
     fair = ((Event, Event.id == EventSignup.event_id),)
     return {
         "surveyed": facts(SurveyResponse, SurveyResponse.submitted_at),
-        "consulted": facts(Consultation, Consultation.held_at, Consultation.kind == "career"),
+        "consulted": facts(Consultation, Consultation.held_at, measures.career_consultation()),
         "applied": facts(
             EventSignup,
             EventSignup.signed_up_at,
-            Event.kind == "fair",
-            EventSignup.status != "cancelled",
+            measures.is_fair(),
+            measures.applied(),
             join=fair,
         ),
         "attended": facts(
             EventSignup,
             sa.func.coalesce(EventSignup.attended_at, Event.starts_at),
-            Event.kind == "fair",
-            EventSignup.status == "attended",
+            measures.is_fair(),
+            measures.attended(),
             join=fair,
         ),
         "introduced": facts(Introduction, Introduction.introduced_at),
         "hired": facts(
             Hire,
             Hire.hired_at,
-            Company.shimane_it.is_(True),
-            join=((Company, Company.id == Hire.company_id),),
+            measures.shimane_it_hire(),
+            join=(measures.HIRE_EMPLOYER,),
         ),
     }
 
@@ -148,7 +150,7 @@ def partition(session: Session, period: Period) -> pd.DataFrame:
         "month": month_bucket(Registrant.registered_at, period),
         "stages": sa.func.coalesce(stages.c.stages, 0),
     }
-    query = (
+    query: sa.Select[*tuple[Any, ...]] = (
         sa.select(*[c.label(n) for n, c in columns.items()], sa.func.count().label("people"))
         .select_from(Registrant)
         .outerjoin(stages, stages.c.person == Registrant.id)
@@ -209,7 +211,7 @@ def published(frame: pd.DataFrame, k: int | None) -> dict[str, pd.DataFrame]:
         table = by_stage(frame, split)
         totals = table.sum(axis=0)
         shown = table.astype(object)
-        total_row: list[object] = [int(v) for v in totals]
+        total_row: list[Any] = [int(v) for v in totals]
         if k is not None:
             for n, stage in enumerate(table.columns):
                 total = int(totals[stage])
@@ -231,8 +233,9 @@ def conversion(reached_row: pd.Series) -> list[float | None]:
     values = list(reached_row)
     rates: list[float | None] = [None]
     for before, after in zip(values, values[1:], strict=False):
-        ok = isinstance(before, int) and isinstance(after, int) and before > 0
-        rates.append(after / before if ok else None)
+        # A hidden cell is a marker ("<5", "x"); a shown count may be a NumPy integer.
+        ok = isinstance(before, Integral) and isinstance(after, Integral) and int(before) > 0
+        rates.append(int(after) / int(before) if ok else None)
     return rates
 
 

@@ -40,6 +40,13 @@ class QuestionTally:
     counts: pd.DataFrame  # one row per answer; columns: 人数 and, if by, one per group
     respondents: int
 
+    @property
+    def shares(self) -> list[float | None]:
+        """Each answer's count over the respondents (None when nobody answered); for
+        multiple choice the shares add up to more than 1."""
+        first = self.counts.iloc[:, 0]
+        return [int(n) / self.respondents if self.respondents else None for n in first]
+
 
 @dataclass
 class Tallies:

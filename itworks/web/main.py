@@ -3,25 +3,145 @@ plotly.js the charts use."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import metadata
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, current_app, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from itworks.services.kpi import notes
 from itworks.services.kpi import progress as kpi_progress
-from itworks.tables import kpi
+from itworks.tables import kpi, service_levels
 from itworks.tables.table import Table, clean
 
 from .. import fiscal, vocabulary
 from ..db import db
 from ..fiscal import Period
 from . import figures
-from .access import ALL_STAFF, roles
+from .access import ALL_STAFF, allowed_roles, roles
 
 bp = Blueprint("main", __name__)
 
 PLOTLY_VERSION = metadata.version("plotly")
+
+
+# ----------------------------------------------------------------------------- navigation
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One link of the header: the endpoint, its label, and who sees it.
+
+    ``roles`` None means the roles the view itself declares (access.roles), so the
+    navigation offers exactly the pages a role may open.
+    """
+
+    endpoint: str
+    label: object
+    roles: tuple[str, ...] | None = None
+
+
+# (group label or None for a top-level link, entries). Entries whose endpoint the app
+# has not registered are skipped, so a page another part adds later appears by itself.
+NAVIGATION: tuple[tuple[object | None, tuple[NavEntry, ...]], ...] = (
+    (
+        None,
+        (
+            NavEntry("main.dashboard", _l("ダッシュボード")),
+            NavEntry("today.index", _l("今日の対応")),
+            NavEntry("registrants.index", _l("登録者")),
+        ),
+    ),
+    (
+        _l("実績と分析"),
+        (
+            NavEntry("main.history", _l("年度推移")),
+            NavEntry("funnel.index", _l("ファネル")),
+            NavEntry("publicity.index", _l("広報")),
+            NavEntry("surveys.tallies", _l("アンケート集計")),
+            NavEntry("tiers.movement", _l("ティアの推移")),
+        ),
+    ),
+    (
+        _l("登録者対応"),
+        (
+            NavEntry("tiers.registrant_list", _l("ティア")),
+            NavEntry("surveys.rounds", _l("アンケート配信")),
+            NavEntry("invitation_batches.index", _l("案内")),
+            NavEntry("events.index", _l("イベント")),
+            NavEntry("companies.index", _l("企業")),
+        ),
+    ),
+    (
+        _l("管理"),
+        (NavEntry("audit.index", _l("監査ログ")),),  # admins (the view's roles)
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: object
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: object | None  # None: the links stand in the bar itself
+    links: tuple[NavLink, ...]
+
+    @property
+    def current(self) -> bool:
+        return any(link.current for link in self.links)
+
+
+def _visible(entry: NavEntry, role: str) -> bool:
+    if entry.endpoint not in current_app.view_functions:
+        return False
+    allowed = entry.roles if entry.roles is not None else allowed_roles(entry.endpoint)
+    return isinstance(allowed, tuple) and role in allowed
+
+
+def _is_current(endpoint: str) -> bool:
+    """The link of the page shown, or of its blueprint when only one link leads there."""
+    here = request.endpoint or ""
+    if here == endpoint:
+        return True
+    blueprint = endpoint.split(".", 1)[0]
+    same = [e for _g, group in NAVIGATION for e in group if e.endpoint.startswith(blueprint + ".")]
+    return len(same) == 1 and here.startswith(blueprint + ".")
+
+
+# Up to this many links stand in the bar as they are; more are grouped into menus.
+FLAT_LINKS = 7
+
+
+def navigation(role: str | None = None) -> list[NavGroup]:
+    """The header's groups of links for the signed-in user's role (empty when signed out)."""
+    if role is None:
+        if not current_user.is_authenticated:
+            return []
+        role = current_user.role
+    groups = []
+    for label, entries in NAVIGATION:
+        links = tuple(
+            NavLink(e.label, url_for(e.endpoint), _is_current(e.endpoint))
+            for e in entries
+            if _visible(e, role)
+        )
+        if links:
+            groups.append(NavGroup(label, links))
+    if sum(len(g.links) for g in groups) <= FLAT_LINKS:
+        return [NavGroup(None, tuple(link for g in groups for link in g.links))]
+    return groups
+
+
+@bp.app_context_processor
+def navigation_context() -> dict[str, object]:
+    return {"navigation": navigation}
 
 
 def _status_label(status: str | None) -> str:
@@ -33,6 +153,7 @@ def _sparkline(monthly: Table, key: str) -> dict:
     months = figures.month_labels(monthly.meta["fiscal_year"])
     elapsed = monthly.meta["months_elapsed"]
     actual = [figures.cell(v) for v in monthly.frame[f"{key}_cumulative"][:elapsed]]
+    pace = [clean(v) for v in monthly.frame[f"{key}_pace"]]
     return figures.chart(
         [
             {
@@ -40,7 +161,7 @@ def _sparkline(monthly: Table, key: str) -> dict:
                 "mode": "lines",
                 "name": _("目安（ペース）"),
                 "x": months,
-                "y": [clean(v) for v in monthly.frame[f"{key}_pace"]],
+                "y": pace,
                 "line": {"dash": "dot", "color": "#8a96a3", "width": 1.5},
             },
             {
@@ -55,9 +176,19 @@ def _sparkline(monthly: Table, key: str) -> dict:
         ],
         height=140,
         showlegend=False,
-        margin={"l": 32, "r": 8, "t": 8, "b": 24},
-        xaxis={"showgrid": False, "tickfont": {"size": 9}},
-        yaxis={"rangemode": "tozero", "tickfont": {"size": 9}},
+        margin={"l": 40, "r": 8, "t": 8, "b": 24},
+        # Every third month is labelled (4月, 7月, 10月, 1月): twelve do not fit a card.
+        xaxis={
+            "showgrid": False,
+            "tickfont": {"size": 10},
+            "tickmode": "array",
+            "tickvals": months[::3],
+            "ticktext": months[::3],
+            "tickangle": 0,
+            "categoryorder": "array",
+            "categoryarray": months,
+        },
+        yaxis=figures.count_axis([*actual, *pace], tickfont={"size": 10}),
     )
 
 
@@ -91,7 +222,18 @@ def dashboard():
         charts={key: _sparkline(monthly, key) for key in kpi_progress.DEFINITIONS},
         status_label=_status_label,
         years=kpi_progress.known_years(db.session, period.as_of),
+        # Waiting now: only for the year in progress (a past year's page has no "now").
+        overdue=service_levels.first_contact_overdue(
+            db.session, figures.audience(), _level_days(), period.as_of
+        )
+        if period.start <= period.as_of < period.end
+        else None,
+        level_days=_level_days(),
     )
+
+
+def _level_days() -> int:
+    return int(current_app.config["FIRST_CONTACT_BUSINESS_DAYS"])
 
 
 @bp.get("/progress.csv")
@@ -112,33 +254,48 @@ def monthly_csv():
     return figures.table_csv(f"monthly-{period.fiscal_year}.csv", monthly)
 
 
+HISTORY_BARS = ("new_registrants", "consultations", "fair_attendance_total", "fair_signups")
+
+
 def _history_chart(rows: list[dict]) -> dict:
-    labels = [fiscal.wareki_label(r["fiscal_year"]) for r in rows]
-    traces = []
-    for key, name in (
-        ("new_registrants", _("新規登録者数")),
-        ("consultations", _("キャリア相談者数")),
-        ("fair_attendance_total", _("転職フェア参加者数（計）")),
-        ("fair_signups", _("転職フェア申込者数")),
-    ):
-        traces.append({"type": "bar", "name": name, "x": labels, "y": [r[key] for r in rows]})
+    labels = figures.fy_labels(r["fiscal_year"] for r in rows)
+    names = {
+        "new_registrants": _("新規登録者数"),
+        "consultations": _("キャリア相談者数"),
+        "fair_attendance_total": _("転職フェア参加者数（計）"),
+        "fair_signups": _("転職フェア申込者数"),
+    }
+    traces = [
+        {"type": "bar", "name": names[key], "x": labels, "y": [r[key] for r in rows]}
+        for key in HISTORY_BARS
+    ]
+    hires = [r["hires"] for r in rows]
     traces.append(
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": _("採用数（右軸）"),
             "x": labels,
-            "y": [r["hires"] for r in rows],
+            "y": hires,
             "yaxis": "y2",
             "line": {"color": "#a33", "width": 3},
         }
     )
+    bars = [r[key] for r in rows for key in HISTORY_BARS]
     return figures.chart(
         traces,
-        height=360,
+        height=380,
         barmode="group",
-        yaxis={"title": {"text": _("人")}, "rangemode": "tozero"},
-        yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False},
+        margin={"l": 56, "r": 56, "t": 24, "b": 40},
+        xaxis={"type": "category", "tickangle": 0},
+        yaxis=figures.count_axis(bars, title={"text": _("人")}),
+        yaxis2=figures.count_axis(
+            hires,
+            title={"text": _("採用数（人）")},
+            overlaying="y",
+            side="right",
+            showgrid=False,
+        ),
     )
 
 

@@ -42,7 +42,7 @@ def _lang() -> str:
 def _model() -> str:
     model = request.args.get("model", "first")
     if model not in publicity_tables.MODELS:
-        abort(400)
+        figures.refuse("model")
     return model
 
 

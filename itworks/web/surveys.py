@@ -21,9 +21,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from itworks.services.kpi.progress import parse_fiscal_year
 from itworks.services.surveys import links as survey_links
 from itworks.services.surveys import responses as survey_responses
+from itworks.tables import rounds as round_tables
 from itworks.tables import tallies as survey_tallies
+from itworks.vocabulary import INCENTIVE_ARMS
 
 from .. import csvio
 from ..db import db
@@ -180,13 +183,49 @@ def create_link(public_id: str):
 
 
 def _tally_args() -> tuple[int | None, str | None]:
-    fiscal_year = request.args.get("fy", type=int)
+    """?fy= (empty: every year) and ?by=; a value the page cannot use is refused by name."""
     by = request.args.get("by") or None
     if by not in (None, *survey_tallies.BREAKDOWNS):
-        abort(400)
-    if fiscal_year is not None and not 2000 <= fiscal_year <= 2100:
-        abort(400)
-    return fiscal_year, by
+        figures.refuse("by")
+    value = request.args.get("fy") or None
+    if value is None:
+        return None, by
+    try:
+        return parse_fiscal_year(value), by
+    except InvalidInput:
+        figures.refuse("fy")
+
+
+def _tally_chart(table) -> dict:  # noqa: ANN001
+    """One question's counts as horizontal bars, answers in the table's order; with a
+    breakdown, one bar per group. Suppressed cells are left out and keep their marker."""
+    answers = [str(a) for a in table.index]
+    traces, shown = [], []
+    for column in table.columns:
+        values, texts = figures.hidden_to_none(list(table[column]))
+        shown += values
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": str(column),
+                "y": answers,
+                "x": values,
+                "text": texts,
+                "textposition": "auto",
+                "hoverinfo": "y+text" if len(table.columns) == 1 else "name+y+text",
+            }
+        )
+    rows = len(answers) * (1 if len(traces) == 1 else 1.6)
+    return figures.chart(
+        traces,
+        height=int(60 + 26 * rows),
+        barmode="group",
+        showlegend=len(traces) > 1,
+        margin={"l": 8, "r": 16, "t": 8, "b": 32},
+        xaxis=figures.count_axis(shown),
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+    )
 
 
 @bp.get("/surveys/tallies")
@@ -197,10 +236,11 @@ def tallies():
     result, tables = survey_tallies.published(
         db.session, figures.audience(), fiscal_year=fiscal_year, by=by, lang=_lang()
     )
-    return render_template(
+    return figures.chart_page(
         "surveys/tallies.html",
         result=result,
         tables=tables,
+        charts={item.question.id: _tally_chart(table) for item, table in tables},
         suppressed=current_user.role == "prefecture",
         k=current_app.config["SMALL_CELL_K"],
         breakdowns=survey_tallies.BY_LABELS["ja" if _lang() == "ja" else "en"],
@@ -235,12 +275,19 @@ def tallies_csv():
 # ------------------------------------------------------------------ invitation rounds
 
 
+def _rounds_page() -> dict[str, Any]:
+    reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
+    return {
+        "table": round_tables.rounds(reports, lang=_lang()),
+        "arm_labels": {code: round_tables.arm_label(code, _lang()) for code in INCENTIVE_ARMS},
+    }
+
+
 @bp.get("/surveys/rounds")
 @roles(*PERSONAL_DATA)
 def rounds():
     """List the invitation rounds with their response rates."""
-    reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
-    return render_template("surveys/rounds.html", reports=reports, errors={}, form={})
+    return render_template("surveys/rounds.html", **_rounds_page(), errors={}, form={})
 
 
 @bp.post("/surveys/rounds")
@@ -265,9 +312,8 @@ def rounds_create():
         errors.update(exc.errors)
     except Conflict as exc:
         errors["name"] = error_text(exc)
-    reports = [survey_links.report(db.session, r) for r in survey_links.list_rounds(db.session)]
     return render_template(
-        "surveys/rounds.html", reports=reports, errors=errors, form=request.form
+        "surveys/rounds.html", **_rounds_page(), errors=errors, form=request.form
     ), 422
 
 
@@ -279,4 +325,10 @@ def round_detail(public_id: str):
         round_ = survey_links.get_round(db.session, public_id)
     except NotFound:
         abort(404)
-    return render_template("surveys/round.html", report=survey_links.report(db.session, round_))
+    report = survey_links.report(db.session, round_)
+    return render_template(
+        "surveys/round.html",
+        report=report,
+        arms=round_tables.arms(report, lang=_lang()),
+        differences=round_tables.differences(report, lang=_lang()),
+    )

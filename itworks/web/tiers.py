@@ -39,6 +39,7 @@ from ..services.errors import Conflict, InvalidInput, NotFound
 from . import figures
 from .access import ALL_STAFF, PERSONAL_DATA, roles
 from .auth import current_staff
+from .registrants import service_now
 from .text import flash_error, lazy_labels, localize
 
 bp = Blueprint("tiers", __name__, url_prefix="/tiers")
@@ -89,7 +90,7 @@ def run():
     except Conflict as exc:
         flash_error(exc)
         return redirect(url_for("tiers.index"))
-    flash(_("%(n)s 人のティアを提案しました。", n=f"{record.registrants:,}"), "ok")
+    flash(_("%(n)s 人のティアを提案しました。", n=figures.number(record.registrants)), "ok")
     return redirect(url_for("tiers.index"))
 
 
@@ -228,6 +229,7 @@ def confirm(public_id: str):
             request.form.get("tier", ""),
             actor=current_staff(),
             reason=request.form.get("reason"),
+            at=service_now(),
         )
     except NotFound:
         abort(404)
@@ -252,6 +254,7 @@ def log_contact(public_id: str):
             request.form.get("channel", ""),
             actor=current_staff(),
             contacted_at=request.form.get("contacted_at", ""),
+            now=service_now(),
         )
     except NotFound:
         abort(404)
@@ -276,6 +279,17 @@ def tier_panel(public_id: str) -> tiers_recontact.ContactPanel | None:
     return tiers_recontact.panel(db.session, registrant, _intervals(), _today())
 
 
+INVITE_ENDPOINT = "invitation_batches.new"
+
+
+def invite_url(tier: str | None) -> str | None:
+    """Where a coordinator invites the listed tier to an event (/invitations/new?tier=…);
+    None without a tier, or while the app has no invitation page."""
+    if tier not in vocabulary.TIERS or INVITE_ENDPOINT not in current_app.view_functions:
+        return None
+    return url_for(INVITE_ENDPOINT, tier=tier)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
@@ -283,6 +297,7 @@ def init_app(app: Flask) -> None:
     def tier_context() -> dict[str, object]:
         return {
             "tier_panel": tier_panel,
+            "invite_url": invite_url,
             "TIER_LABELS": TIER_LABELS,
             "TIER_METHOD_LABELS": TIER_METHOD_LABELS,
             "CONTACT_CHANNEL_LABELS": CONTACT_CHANNEL_LABELS,

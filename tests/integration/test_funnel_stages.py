@@ -127,3 +127,13 @@ def test_a_skipped_stage_is_not_counted(session) -> None:  # noqa: ANN001
     assert funnel_stages.conversion(total)[3] == 3.0  # 6 applied after 2 consulted
     shown = funnel_stages.published(frame, 5)["origin"].loc[suppression.TOTAL_LABEL]
     assert list(shown) == [6, 0, "<5", 6, 0, 0, 0]
+
+
+def test_a_rate_between_two_shown_counts_is_shown_to_the_prefecture() -> None:
+    """Suppressed tables hold NumPy integers beside the markers: a rate between two
+    shown counts reveals nothing and is shown; one touching a hidden cell is not."""
+    import numpy as np
+    import pandas as pd
+
+    row = pd.Series([np.int64(74), np.int64(59), "<5", np.int64(42), "x"], dtype=object)
+    assert funnel_stages.conversion(row) == [None, 59 / 74, None, None, None]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from itworks.i18n import translate
@@ -192,12 +193,34 @@ def test_non_string_phone_is_rejected(raw: object) -> None:
 _separator = st.sampled_from(["", "-", " ", ".", "ー", "−", "–", "—", "‐", "ｰ", "　"])
 
 
+# Leading digits of real Japanese number ranges: mobile, IP phone, toll-free, Tokyo,
+# Osaka, Matsue and Izumo; the rest is random and phonenumbers decides validity.
+_PREFIXES = ["090", "080", "070", "050", "0120", "03", "06", "0852", "0853"]
+
+
+def _valid_jp(digits: str) -> bool:
+    return phonenumbers.is_valid_number(phonenumbers.parse(digits, "JP"))
+
+
+def _diallable_jp(digits: str) -> bool:
+    """What phonenumbers says about a domestic number: valid, or the length of a
+    fixed-line, mobile or IP-phone number (ranges its tables do not know yet)."""
+    number = phonenumbers.parse(digits, "JP")
+    kinds = (phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE, phonenumbers.PhoneNumberType.VOIP)
+    return phonenumbers.is_valid_number(number) or any(
+        phonenumbers.is_possible_number_for_type(number, kind) for kind in kinds
+    )
+
+
 @st.composite
 def domestic_numbers(draw: st.DrawFn) -> tuple[str, str]:
-    """A valid domestic number with arbitrary separators, plus its bare digits."""
-    first = draw(st.sampled_from("123456789"))
-    rest = draw(st.text("0123456789", min_size=8, max_size=9))
-    digits = "0" + first + rest
+    """A domestic number phonenumbers holds valid, with arbitrary separators, plus its
+    bare digits."""
+    prefix = draw(st.sampled_from(_PREFIXES))
+    length = 11 if prefix in ("090", "080", "070", "050") else 10
+    rest = draw(st.text("0123456789", min_size=length - len(prefix), max_size=length - len(prefix)))
+    digits = prefix + rest
+    assume(_valid_jp(digits))
     cut1 = draw(st.integers(1, len(digits) - 2))
     cut2 = draw(st.integers(cut1 + 1, len(digits) - 1))
     parts = [digits[:cut1], digits[cut1:cut2], digits[cut2:]]
@@ -205,6 +228,23 @@ def domestic_numbers(draw: st.DrawFn) -> tuple[str, str]:
         parts[0] = f"({parts[0]})"
     text = parts[0] + draw(_separator) + parts[1] + draw(_separator) + parts[2]
     return text, digits
+
+
+@given(
+    st.tuples(st.sampled_from("123456789"), st.text("0123456789", min_size=8, max_size=9)).map(
+        lambda parts: "0" + "".join(parts)
+    )
+)
+def test_phone_accepts_exactly_what_phonenumbers_allows(digits: str) -> None:
+    """A domestic number (trunk 0, then not 0) is accepted exactly when phonenumbers
+    allows it for Japan, and then stored in its E.164 form."""
+    if _diallable_jp(digits):
+        assert normalize_phone(digits) == phonenumbers.format_number(
+            phonenumbers.parse(digits, "JP"), phonenumbers.PhoneNumberFormat.E164
+        )
+    else:
+        with pytest.raises(ValueError, match=PHONE_ERROR):
+            normalize_phone(digits)
 
 
 @given(domestic_numbers())

@@ -27,13 +27,20 @@ def test_numbers_follow_the_locale(filters) -> None:  # noqa: ANN001
     assert filters["fixed"](1.25, 1, True) == "+1.2"
     assert filters["count"](12345) == "12,345"
     assert filters["signed"](-6, "人") == "-6 人"
-    assert filters["yen"](1500000) == "¥1,500,000"
+    assert filters["yen"](1500000) == "￥1,500,000"
+    assert filters["yen"](21052.6) == "￥21,053"
+    with force_locale("en"):
+        assert filters["yen"](1500000) == "¥1,500,000"
     # Proof that Babel does the work: a locale with other separators changes them.
     with force_locale("de"):
         assert filters["num"](1234567) == "1.234.567"
         assert filters["fixed"](0.5, 1) == "0,5"
         assert filters["count"](12345) == "12.345"
     assert filters["num"](None) == "—"
+    assert filters["filesize"](1536) == "1.5 KB"
+    assert filters["filesize"](3 * 1024 * 1024) == "3.0 MB"
+    with force_locale("de"):
+        assert filters["filesize"](1536) == "1,5 KB"
 
 
 def test_dates_are_japan_time_with_the_fiscal_year(filters) -> None:  # noqa: ANN001
@@ -48,7 +55,10 @@ def test_dates_are_japan_time_with_the_fiscal_year(filters) -> None:  # noqa: AN
 
 
 def test_no_template_formats_a_number_itself() -> None:
-    by_hand = re.compile(r"'%[+]?[.\d]*[df]'\s*\|\s*format|\"\{:,\}\"|'\{:,\}'|\|round\b")
+    by_hand = re.compile(
+        r"'%[+]?[.\d]*[df]'\s*\|\s*format|\"\{:,\}\"|'\{:,\}'|\|round\b"
+        r"|\(\s*[\w.]+\s*[/*]\s*[\d.]+\s*\)\s*\|"  # arithmetic before a filter: (x / 1024)|…
+    )
     found = [
         f"{path.relative_to(TEMPLATES)}:{number}"
         for path in sorted(TEMPLATES.rglob("*.html"))
