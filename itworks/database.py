@@ -7,8 +7,10 @@ session to each request or command is in ``itworks.db``.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -129,7 +131,7 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def touch(
-    session: Session, model: type, row_id: int, column: str, now: datetime, every: timedelta
+    session: Session, model: type[Any], row_id: int, column: str, now: datetime, every: timedelta
 ) -> None:
     """Best-effort bookkeeping write (last seen, last used) that never fails a request.
 
@@ -150,3 +152,62 @@ def touch(
         session.commit()
     except OperationalError:
         session.rollback()
+
+
+class BulkInsert:
+    """A multi-row INSERT sent straight to the driver (executemany) with the columns'
+    own bind processing, and Python-side defaults for the columns left out."""
+
+    def __init__(self, connection: sa.Connection, table: sa.Table, columns: tuple[str, ...]):
+        dialect = connection.dialect
+        quote = dialect.identifier_preparer.quote
+        extra = [
+            c
+            for c in table.columns
+            if c.name not in columns and c.default is not None and not c.primary_key
+        ]
+        self.defaults = [c.default for c in extra]
+        names = [*columns, *(c.name for c in extra)]
+        mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+        self.sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+        self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        self.connection = connection
+
+    def __call__(self, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.defaults:
+            rows = [(*row, *(_column_default(d) for d in self.defaults)) for row in rows]
+        if self.processors:
+            processed = []
+            for row in rows:
+                values = list(row)
+                for i, process in self.processors:
+                    values[i] = process(values[i])
+                processed.append(values)
+            rows = processed
+        self.connection.exec_driver_sql(self.sql, [tuple(r) for r in rows])
+
+
+def _column_default(default: Any) -> Any:
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def reserve_ids(connection: sa.Connection, table: sa.Table, n: int) -> list[int]:
+    """``n`` new primary keys for ``table``: from its sequence on PostgreSQL; on SQLite,
+    after the largest, which is safe because the batch holds the write lock."""
+    if connection.dialect.name == "postgresql":
+        return list(
+            connection.execute(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
+                ),
+                {"t": table.name, "n": n},
+            ).scalars()
+        )
+    first = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+    return list(range(first, first + n))

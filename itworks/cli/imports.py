@@ -58,12 +58,17 @@ def run_import(
     dry_run: bool,
     all_or_nothing: bool,
     as_json: bool,
+    stream: bool = False,
     **extra: Any,
 ) -> None:
-    """Run one import service with a progress bar on a terminal, print, exit 0/1."""
+    """Run one import service with a progress bar on a terminal, print, exit 0/1.
+    ``stream``: the service reads the file itself (its path), a batch at a time."""
+    from itworks import csvio
+
     app = build_app()
-    data = file.read_bytes()
-    with Progress(data.count(b"\n"), "importing", enabled=not as_json) as progress:
+    data = file if stream else file.read_bytes()
+    lines = csvio.count_lines(file) if isinstance(data, Path) else data.count(b"\n")
+    with Progress(lines, "importing", enabled=not as_json) as progress:
         summary = run_service(
             app,
             service,
@@ -90,14 +95,15 @@ def import_registrants(
     file: Path, dry_run: bool, all_or_nothing: bool, as_json: bool, consent_version: str
 ) -> None:
     """Import registrants; each row is imported, a duplicate, or rejected with reasons."""
-    from itworks.services.intake import imports
+    from itworks.services.intake import registrant_import
 
     run_import(
-        imports.import_registrants,
+        registrant_import.import_registrants,
         file,
         dry_run=dry_run,
         all_or_nothing=all_or_nothing,
         as_json=as_json,
+        stream=True,
         consent_version=consent_version,
     )
 

@@ -6,6 +6,7 @@ import re
 import secrets
 import string
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -58,6 +59,9 @@ def utcnow() -> datetime:
 PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
 # What a public id can look like: the alphabet above, at most the column's length.
 PUBLIC_ID_SHAPE = re.compile(r"[A-Za-z0-9]{1,32}")
+PUBLIC_ID_LENGTH = 22
+# What new_public_id makes: told apart from an email or a phone number in a search.
+NEW_PUBLIC_ID_SHAPE = re.compile(rf"[A-Za-z0-9]{{{PUBLIC_ID_LENGTH}}}")
 
 
 def new_public_id() -> str:
@@ -66,11 +70,23 @@ def new_public_id() -> str:
     Letters and digits only, so an id never starts with "-" (a CLI option) and
     survives copy-and-paste from mail and spreadsheets.
     """
-    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(22))
+    # One draw from the OS's random source, written in base 62 (uniform over every
+    # id, as 22 separate choices would be, at a 22nd of the system calls).
+    n = secrets.randbelow(len(PUBLIC_ID_ALPHABET) ** PUBLIC_ID_LENGTH)
+    digits = []
+    for _ in range(PUBLIC_ID_LENGTH):
+        n, digit = divmod(n, len(PUBLIC_ID_ALPHABET))
+        digits.append(PUBLIC_ID_ALPHABET[digit])
+    return "".join(digits)
 
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model is declared with __tablename__, so its __table__ is a Table;
+        # DeclarativeBase types it as the wider FromClause (a mapping onto a select).
+        __table__: ClassVar[sa.Table]
 
 
 class PublicIdMixin:

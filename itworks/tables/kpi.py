@@ -51,8 +51,9 @@ def status_label(status: str | None, lang: str = "ja") -> str:
 
 
 def measured(session: Session, period: Period) -> kpi_progress.Progress:
-    """The measures of the period, computed once for the tables that share them."""
-    return kpi_progress.progress(session, period)
+    """The measures of the period, computed once for the tables that share them (and
+    reused while no write could have changed them: see ``cached_progress``)."""
+    return kpi_progress.cached_progress(session, period)
 
 
 def kpi(
@@ -64,7 +65,7 @@ def kpi(
 ) -> Table:
     """The year's KGI and KPIs against target, pace, projection and last year, then the
     attendance of each fair. Official figures: the same for every audience."""
-    p = progress or kpi_progress.progress(session, period)
+    p = progress or kpi_progress.cached_progress(session, period)
     common = {"fiscal_year": fiscal.fy_display(p.fiscal_year), "as_of": p.as_of.isoformat()}
     rows, index = [], []
     for key in MEASURES:
@@ -142,7 +143,7 @@ def monthly(
 ) -> Table:
     """Each measure month by month: new, cumulative, and the expected cumulative pace.
     Months after the as-of day have no actual figure."""
-    p = progress or kpi_progress.progress(session, period)
+    p = progress or kpi_progress.cached_progress(session, period)
     columns = [Column("month", "月", "text")]
     for key in MEASURES:
         label = p.measures[key].definition.label_ja

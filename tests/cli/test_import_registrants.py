@@ -178,7 +178,7 @@ def test_an_import_killed_halfway_leaves_whole_rows_and_resumes(
 ) -> None:
     from itworks.models import DataKey, Registrant, RegistrantIdentifier
 
-    total = 1500
+    total = 6000  # several batches of registrant_import.BATCH_ROWS, so the kill lands between two
     lines = [
         f"テスト {n},テスト,bulk{n}@example.jp,080-0000-{n:04d},東京都,2022-06-01,x"
         for n in range(total)

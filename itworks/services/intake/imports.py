@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,37 +14,18 @@ from sqlalchemy.orm import Session
 
 from itworks import csvio
 from itworks.crypto import Vault
-from itworks.database import begin_write
 from itworks.i18n import N_, message_of
 from itworks.japanese import is_valid_email, normalize_email
-from itworks.models import Registrant
+from itworks.models import (
+    Registrant,
+)
 from itworks.services import audit
 from itworks.services.errors import InvalidInput
-from itworks.services.intake import arrivals as intake
 from itworks.services.intake import registrants
 
 Progress = Callable[[int], None]
 
 EMAIL_HEADERS = ("メールアドレス", "メール", "eメール", "e-mail", "mail")
-REGISTRANT_COLUMNS = {
-    "name": ("氏名", "名前", "お名前"),
-    "name_kana": ("フリガナ", "ふりがな", "カナ", "氏名カナ", "氏名（カナ）", "kana"),
-    "email": EMAIL_HEADERS,
-    "phone": ("電話番号", "電話", "携帯電話", "携帯電話番号", "tel"),
-    "employer": ("勤務先", "現在の勤務先", "会社名"),
-    "residence_prefecture": ("都道府県", "居住地", "居住都道府県", "prefecture"),
-    "birth_year": ("生年", "生まれ年", "生年（西暦）"),
-    "origin": ("u/iターン", "uiターン", "区分"),
-    "registered_at": ("登録日", "登録日時", "registered"),
-    "utm_source": ("流入経路", "流入元", "source"),
-    "utm_medium": ("medium",),
-    "utm_campaign": ("キャンペーン", "campaign"),
-    "utm_term": ("term",),
-    "utm_content": ("content",),
-    "referrer": ("参照元",),
-}
-ORIGIN_WORDS = {"uターン": "u_turn", "iターン": "i_turn", "不明": "unknown", "": "unknown"}
-REQUIRED_COLUMNS = ("name", "email", "registered_at")
 
 
 @dataclass
@@ -137,126 +117,6 @@ def registrant_by_email(
     return registrant
 
 
-@dataclass
-class _Row:
-    line: int
-    arrival: intake.Arrival
-    registered_at: datetime
-
-
-def _parse_registrant_row(line: int, values: dict[str, str], consent_version: str) -> _Row:
-    errors: dict[str, str] = {}
-    registered_at = None
-    try:
-        if "registered_at" not in values:
-            raise ValueError(N_("登録日が必要です"))
-        registered_at = csvio.parse_datetime(values["registered_at"])
-    except ValueError as exc:
-        errors["registered_at"] = message_of(exc)
-    payload: dict[str, Any] = {
-        k: v
-        for k, v in values.items()
-        if k in registrants.MAX_LENGTHS or k in ("phone", "residence_prefecture", "birth_year")
-    }
-    origin = values.get("origin", "")
-    payload["origin"] = ORIGIN_WORDS.get(csvio.normalize_header(origin), origin)
-    payload["utm"] = {k: values.get(f"utm_{k}") for k in registrants.UTM_KEYS}
-    payload["referrer"] = values.get("referrer")
-    try:
-        arrival = intake.validate(
-            payload, None, now=registered_at or None, consent_version=consent_version
-        )
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise InvalidInput(errors)
-    return _Row(line, arrival, registered_at)
-
-
-def import_registrants(
-    session: Session,
-    vault: Vault,
-    data: bytes,
-    *,
-    dry_run: bool = False,
-    all_or_nothing: bool = False,
-    consent_version: str = "previous-operator",
-    actor_label: str = "cli",
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """Import the previous operator's registrant list through the one intake.
-
-    Each good row is its own transaction, so an import killed halfway leaves
-    only whole registrants, and running it again completes it: rows already
-    in are recognised as duplicates and change nothing.
-    """
-    summary = ImportSummary(dry_run=dry_run)
-    rows = read_table(summary, data, REGISTRANT_COLUMNS, REQUIRED_COLUMNS)
-    if rows is None:
-        return summary
-
-    parsed: list[_Row] = []
-    for line, values in rows:
-        try:
-            parsed.append(_parse_registrant_row(line, values, consent_version))
-        except InvalidInput as exc:
-            summary.reject(line, exc.errors)
-
-    if dry_run or (all_or_nothing and summary.rejected):
-        _count_duplicates(session, vault, parsed, summary)
-        if all_or_nothing and summary.rejected:
-            summary.imported = 0
-        return summary
-
-    if all_or_nothing:
-        begin_write(session)
-    for done, row in enumerate(parsed, start=1):
-        if all_or_nothing:
-            _, duplicate = intake.find_or_add(
-                session,
-                vault,
-                row.arrival,
-                channel="import",
-                registered_at=row.registered_at,
-                actor=None,
-                actor_label=actor_label,
-            )
-            session.flush()
-        else:
-            duplicate = intake.register(
-                session,
-                vault,
-                row.arrival,
-                channel="import",
-                registered_at=row.registered_at,
-                actor_label=actor_label,
-            ).duplicate
-        summary.duplicates += duplicate
-        summary.imported += not duplicate
-        if progress:
-            progress(done)
-    return summary.finish(session, "import.registrants", actor_label)
-
-
-def _count_duplicates(
-    session: Session, vault: Vault, parsed: list[_Row], summary: ImportSummary
-) -> None:
-    """Classify rows as new or duplicate without writing (dry run)."""
-    seen: set[str] = set()
-    for row in parsed:
-        person = row.arrival.person
-        keys = {f"e:{person.get('email')}", f"p:{person.get('phone')}"} - {"e:None", "p:None"}
-        known = (
-            bool(keys & seen)
-            or registrants.find_existing(session, vault, person.get("email"), person.get("phone"))
-            is not None
-        )
-        seen |= keys
-        summary.duplicates += known
-        summary.imported += not known
-    session.rollback()
-
-
 SURVEY_META_COLUMNS = {
     "email": EMAIL_HEADERS,
     "submitted_at": ("回答日", "回答日時", "submitted"),
@@ -312,7 +172,7 @@ def import_survey_responses(
                 errors["answers"] = N_("回答がありません")
         except InvalidInput as exc:
             errors.update(exc.errors)
-        if errors:
+        if errors or registrant is None:  # no registrant always comes with errors["email"]
             summary.reject(line, errors)
             continue
         parsed.append((line, registrant, cleaned, submitted_at))

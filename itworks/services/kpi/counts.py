@@ -16,16 +16,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from itworks.fiscal import Period
-from itworks.models import Company, Consultation, Event, EventSignup, Hire, Registrant
+from itworks.models import Consultation, Event, EventSignup, Hire, Registrant
+from itworks.services.kpi import measures
+
+# A column argument: a Core expression or a mapped attribute such as Registrant.registered_at.
+ColumnArg = sa.ColumnElement[Any] | QueryableAttribute[Any]
 
 
-def _unindexed(session: Session, column: sa.ColumnElement) -> sa.ColumnElement:
+def _unindexed(session: Session, column: ColumnArg) -> ColumnArg:
     """``column`` for a range filter that must not pick the column's own index.
 
     SQLite's planner prefers the single-column held_at index and then sorts every
@@ -43,7 +48,7 @@ def person_key() -> sa.ColumnElement[int]:
     return sa.func.coalesce(Registrant.merged_into_id, Registrant.id)
 
 
-def month_bucket(column: sa.ColumnElement, period: Period) -> sa.ColumnElement[int]:
+def month_bucket(column: ColumnArg, period: Period) -> sa.ColumnElement[int]:
     """0 for April … 11 for March (Japan time), computed in SQL on any engine.
 
     Times before the year fall in April and after it in March.
@@ -65,11 +70,15 @@ class Merges:
 
 def load_merges(session: Session) -> Merges:
     """The merge pairs: one small query (only merged rows), read once per request."""
-    pairs = session.execute(
-        sa.select(Registrant.id, Registrant.merged_into_id).where(
-            Registrant.merged_into_id.is_not(None)
-        )
-    ).all()
+    # merged_into_id is never None here: the query keeps only merged rows.
+    pairs = cast(
+        Sequence[tuple[int, int]],
+        session.execute(
+            sa.select(Registrant.id, Registrant.merged_into_id).where(
+                Registrant.merged_into_id.is_not(None)
+            )
+        ).all(),
+    )
     person = {int(survivor): int(survivor) for _, survivor in pairs}
     person.update({int(duplicate): int(survivor) for duplicate, survivor in pairs})
     return Merges(person)
@@ -78,10 +87,10 @@ def load_merges(session: Session) -> Merges:
 def _merge_facts(
     session: Session,
     merges: Merges,
-    entity: type,
-    column: sa.ColumnElement,
-    where: Sequence,
-    join: Sequence[tuple] = (),
+    entity: type[Any],
+    column: ColumnArg,
+    where: Sequence[Any],
+    join: Sequence[tuple[Any, Any]] = (),
     *,
     event: bool = False,
 ) -> list[tuple]:
@@ -147,7 +156,7 @@ def _to_monthly(cumulative: list[int], bounds: Sequence[datetime]) -> list[int]:
 
 
 def _range_counts(
-    session: Session, column: sa.ColumnElement, edges: Sequence[datetime], *where
+    session: Session, column: ColumnArg, edges: Sequence[datetime], *where
 ) -> list[int]:
     """Rows with ``column`` in each [edges[i], edges[i+1]): one index range count each."""
     if len(edges) < 2:
@@ -168,9 +177,9 @@ def _people_monthly(
     session: Session,
     period: Period,
     stop: datetime,
-    entity: type,
-    column: sa.ColumnElement,
-    where: Sequence[sa.ColumnElement],
+    entity: type[Any],
+    column: ColumnArg,
+    where: Sequence[sa.ColumnElement[Any]],
     *,
     join: Sequence[tuple] = (),
     merges: Merges,
@@ -195,7 +204,7 @@ def _people_monthly(
 
 def _fairs(period: Period) -> sa.Select:
     return sa.select(Event.id).where(
-        Event.kind == "fair", Event.starts_at >= period.start_utc, Event.starts_at < period.end_utc
+        measures.is_fair(), Event.starts_at >= period.start_utc, Event.starts_at < period.end_utc
     )
 
 
@@ -230,7 +239,7 @@ def monthly_counts(
             stop,
             Consultation,
             Consultation.held_at,
-            [Consultation.kind == "career", held_at >= start, held_at < stop],
+            [measures.career_consultation(), held_at >= start, held_at < stop],
             merges=merges,
         )
     if measure == "hires":
@@ -240,8 +249,8 @@ def monthly_counts(
             stop,
             Hire,
             Hire.hired_at,
-            [Hire.hired_at >= start, Hire.hired_at < stop, Company.shimane_it.is_(True)],
-            join=((Company, Company.id == Hire.company_id),),
+            [Hire.hired_at >= start, Hire.hired_at < stop, measures.shimane_it_hire()],
+            join=(measures.HIRE_EMPLOYER,),
             merges=merges,
         )
     if measure == "fair_signups":
@@ -258,7 +267,7 @@ def _fair_signups_monthly(session: Session, period: Period, *, merges: Merges) -
     fairs = list(session.scalars(_fairs(period)))
     if not fairs:
         return [0] * 12
-    live = (EventSignup.event_id.in_(fairs), EventSignup.status != "cancelled")
+    live = (EventSignup.event_id.in_(fairs), measures.applied())
     stop = period.cutoff_utc
     bounds = _inner_bounds(period, stop)
     early = datetime(1900, 1, 1, tzinfo=UTC)
@@ -287,14 +296,14 @@ def fair_attendance(
     fairs = session.execute(
         sa.select(Event.id, Event.fair_number, Event.starts_at)
         .where(
-            Event.kind == "fair",
+            measures.is_fair(),
             Event.starts_at >= period.start_utc,
             Event.starts_at < period.end_utc,
         )
         .order_by(Event.fair_number, Event.starts_at)
     ).all()
     held = [event_id for event_id, _, starts_at in fairs if starts_at < cutoff]
-    attended = EventSignup.status == "attended"
+    attended = measures.attended()
     counts: dict[int, int] = dict.fromkeys(held, 0)
     if held:
         rows = session.execute(
@@ -314,14 +323,15 @@ def fair_attendance(
                 [EventSignup.event_id.in_(held), attended],
                 event=True,
             )
-            rows = {(event_id, rid) for event_id, rid, _ in facts}
+            merged = {(event_id, rid) for event_id, rid, _ in facts}
             people = {(event_id, merges.person[rid]) for event_id, rid, _ in facts}
-            for event_id, _ in rows:
+            for event_id, _ in merged:
                 counts[event_id] -= 1
             for event_id, _ in people:
                 counts[event_id] += 1
     by_number: dict[int, int | None] = {}
-    for event_id, number, _ in fairs:
+    for event_id, fair_number, _ in fairs:
+        number = cast(int, fair_number)  # every fair has a number (services.engagement.events)
         value = counts.get(event_id)
         previous = by_number.get(number)
         by_number[number] = value if previous is None else previous + (value or 0)

@@ -301,6 +301,36 @@ def known_years(session: Session, as_of: date) -> list[int]:
     return sorted(y for y in years if MIN_FISCAL_YEAR <= y <= MAX_FISCAL_YEAR)
 
 
+CACHE_ENTRIES = 16
+
+
+def cached_progress(session: Session, period: Period) -> Progress:
+    """:func:`progress`, reused while no write that could change it has been committed.
+
+    The cache is per engine (so per database) and per process, keyed by the period
+    and today's date in Japan (the pace reads which years have begun), and holds the
+    figures generation (``models.performance``) they were computed at. Every commit
+    that writes a figure's input bumps the generation in the same transaction, so a
+    cached figure is served only while it is still exact; the check costs one
+    one-row query.
+    """
+    from itworks.models.performance import current_generation
+
+    generation = current_generation(session.connection())
+    bind = session.get_bind()
+    cache: dict = bind.__dict__.setdefault("_itworks_progress_cache", {})
+    key = (period.fiscal_year, period.as_of, period.cutoff_utc, today_jst())
+    hit = cache.get(key)
+    if hit is not None and hit[0] == generation:
+        return hit[1]
+    result = progress(session, period)
+    cache.pop(key, None)
+    cache[key] = (generation, result)
+    while len(cache) > CACHE_ENTRIES:
+        cache.pop(next(iter(cache)))
+    return result
+
+
 def progress(session: Session, period: Period) -> Progress:
     """The four measures of the period's fiscal year as they stand at its as-of day."""
     fiscal_year, start, fy_end = period.fiscal_year, period.start, period.end

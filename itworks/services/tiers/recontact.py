@@ -18,9 +18,11 @@ from itworks.crypto import Vault
 from itworks.fiscal import JST
 from itworks.i18n import N_, message_of
 from itworks.models import Consultation, ContactLog, Registrant, User, utcnow
-from itworks.services import audit
+from itworks.models.base import UTCDateTime
+from itworks.services import audit, paging
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
+from itworks.services.privacy import scope
 from itworks.services.tiers import tiers
 from itworks.vocabulary import CONTACT_CHANNELS, TIERS
 
@@ -64,10 +66,17 @@ def _jst_date(moment: datetime) -> date:
     return moment.astimezone(JST).date()
 
 
-def last_contacts(
-    session: Session, registrant_ids: list[int] | None = None, *, before: datetime | None = None
-) -> dict[int, datetime]:
-    """registrant id → the latest logged contact or career consultation."""
+def _person() -> sa.ColumnElement[int]:
+    """The person a fact belongs to: the survivor of a merge, else the registrant."""
+    return sa.func.coalesce(Registrant.merged_into_id, Registrant.id)
+
+
+def last_contact_subquery(
+    *, before: datetime | None = None, people: list[int] | None = None
+) -> sa.Subquery:
+    """person, at: each person's latest logged contact or consultation, the contacts of
+    the duplicates merged into them included (read through the (registrant, time)
+    indexes)."""
     logs = sa.select(
         ContactLog.registrant_id.label("registrant_id"), ContactLog.contacted_at.label("at")
     )
@@ -75,12 +84,26 @@ def last_contacts(
     if before is not None:
         logs = logs.where(ContactLog.contacted_at < before)
         held = held.where(Consultation.held_at < before)
-    if registrant_ids is not None:
-        logs = logs.where(ContactLog.registrant_id.in_(registrant_ids))
-        held = held.where(Consultation.registrant_id.in_(registrant_ids))
     both = sa.union_all(logs, held).subquery()
-    query = sa.select(both.c.registrant_id, sa.func.max(both.c.at)).group_by(both.c.registrant_id)
-    return {r: at for r, at in session.execute(query)}
+    person = _person()
+    query = (
+        sa.select(person.label("person"), sa.func.max(both.c.at, type_=UTCDateTime()).label("at"))
+        .select_from(both)
+        .join(Registrant, Registrant.id == both.c.registrant_id)
+        .group_by(person)
+    )
+    if people is not None:
+        query = query.where(person.in_(people))
+    return query.subquery("last_contact")
+
+
+def last_contacts(
+    session: Session, registrant_ids: list[int] | None = None, *, before: datetime | None = None
+) -> dict[int, datetime]:
+    """person id → their latest logged contact or career consultation (a merged
+    duplicate's contacts count for the person it was merged into)."""
+    last = last_contact_subquery(before=before, people=registrant_ids)
+    return {person: at for person, at in session.execute(sa.select(last.c.person, last.c.at))}
 
 
 @dataclass
@@ -108,39 +131,34 @@ class ContactStatus:
         return out
 
 
-def _status(
-    registrant: tuple[int, str, datetime],
-    tier: str,
-    method: str,
-    last: datetime | None,
+def _next_contact(session: Session, since: sa.ColumnElement, days: sa.ColumnElement):  # noqa: ANN202
+    """The day (Japan) ``days`` after the Japan date of ``since``, computed in SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        # stored as naive UTC text; Japan is UTC+9 all year
+        return sa.func.date(since, "+9 hours", "+" + sa.cast(days, sa.String) + " days")
+    local = sa.func.timezone("Asia/Tokyo", since)
+    return sa.cast(local, sa.Date) + days
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _status_query(
+    session: Session,
     days: Mapping[str, int],
-    today: date,
-) -> ContactStatus:
-    registrant_id, public_id, registered_at = registrant
-    since = _jst_date(last if last is not None else registered_at)
-    next_contact = since + timedelta(days=days[tier])
-    return ContactStatus(
-        registrant_id=registrant_id,
-        public_id=public_id,
-        tier=tier,
-        method=method,
-        last_contact=since,
-        contacted=last is not None,
-        next_contact=next_contact,
-        days_overdue=(today - next_contact).days,
-    )
-
-
-def end_of(day: date) -> datetime:
-    """The first instant after ``day`` in Japan."""
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=JST)
-
-
-def statuses(
-    session: Session, days: Mapping[str, int], today: date, *, tier: str | None = None
-) -> list[ContactStatus]:
-    """Every live, tiered registrant's contact status, most overdue first."""
+    *,
+    tier: str | None = None,
+    before: datetime,
+    people: list[int] | None = None,
+) -> tuple[sa.Select, sa.ColumnElement]:
+    """Every live, tiered person with their last contact and next due day, in SQL (the
+    due day and the order are computed by the database, so a page reads one page)."""
     current = tiers.current_tier_subquery()
+    last = last_contact_subquery(before=before, people=people)
+    since = sa.func.coalesce(last.c.at, Registrant.registered_at, type_=UTCDateTime())
+    interval = sa.case(*[(current.c.tier == t, n) for t, n in days.items()], else_=None)
+    next_contact = _next_contact(session, since, interval).label("next_contact")
     query = (
         sa.select(
             Registrant.id,
@@ -148,38 +166,78 @@ def statuses(
             Registrant.registered_at,
             current.c.tier,
             current.c.method,
+            last.c.at,
+            next_contact,
         )
         .join(current, current.c.registrant_id == Registrant.id)
-        .where(Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None))
+        .outerjoin(last, last.c.person == Registrant.id)
+        .where(scope.in_use())
     )
     if tier:
         query = query.where(current.c.tier == tier)
-    people = session.execute(query).all()
-    last = last_contacts(session, before=end_of(today))
-    out = [
-        _status((rid, pid, reg), t, m, last.get(rid), days, today) for rid, pid, reg, t, m in people
-    ]
-    out.sort(key=lambda s: (-s.days_overdue, s.public_id))
-    return out
+    if people is not None:
+        query = query.where(Registrant.id.in_(people))
+    return query, next_contact
+
+
+def _from_row(row: sa.Row, today: date) -> ContactStatus:
+    registrant_id, public_id, registered_at, tier, method, last, next_contact = row
+    next_day = _as_date(next_contact)
+    return ContactStatus(
+        registrant_id=registrant_id,
+        public_id=public_id,
+        tier=tier,
+        method=method,
+        last_contact=_jst_date(last if last is not None else registered_at),
+        contacted=last is not None,
+        next_contact=next_day,
+        days_overdue=(today - next_day).days,
+    )
+
+
+def _today_param(session: Session, today: date) -> object:
+    return today.isoformat() if session.get_bind().dialect.name == "sqlite" else today
+
+
+def statuses(
+    session: Session, days: Mapping[str, int], today: date, *, tier: str | None = None
+) -> list[ContactStatus]:
+    """Every live, tiered person's contact status, most overdue first."""
+    query, next_contact = _status_query(session, days, tier=tier, before=end_of(today))
+    rows = session.execute(query.order_by(next_contact, Registrant.public_id))
+    return [_from_row(row, today) for row in rows]
+
+
+def _due_query(
+    session: Session, days: Mapping[str, int], today: date, *, tier: str | None
+) -> tuple[sa.Select, sa.ColumnElement]:
+    query, next_contact = _status_query(session, days, tier=tier, before=end_of(today))
+    return query.where(next_contact <= _today_param(session, today)), next_contact
 
 
 def due(
     session: Session, days: Mapping[str, int], today: date, *, tier: str | None = None
 ) -> list[ContactStatus]:
-    """Who is due for contact on ``today`` (next contact on or before it)."""
-    return [s for s in statuses(session, days, today, tier=tier) if s.due]
+    """Who is due for contact on ``today`` (next contact on or before it), most overdue
+    first; filtered and ordered in SQL."""
+    query, next_contact = _due_query(session, days, today, tier=tier)
+    rows = session.execute(query.order_by(next_contact, Registrant.public_id))
+    return [_from_row(row, today) for row in rows]
 
 
 def status_of(
     session: Session, registrant: Registrant, days: Mapping[str, int], today: date
 ) -> ContactStatus | None:
-    """One registrant's contact status, or None while they have no tier."""
-    current = tiers.current_tiers_of(session, [registrant.id]).get(registrant.id)
-    if current is None:
-        return None
-    last = last_contacts(session, [registrant.id], before=end_of(today)).get(registrant.id)
-    row = (registrant.id, registrant.public_id, registrant.registered_at)
-    return _status(row, current[0], current[1], last, days, today)
+    """One registrant's contact status, or None while they have no tier (or are not
+    in use: merged, erased, stopped)."""
+    query, _ = _status_query(session, days, before=end_of(today), people=[registrant.id])
+    row = session.execute(query).first()
+    return None if row is None else _from_row(row, today)
+
+
+def end_of(day: date) -> datetime:
+    """The first instant after ``day`` in Japan."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=JST)
 
 
 @dataclass
@@ -190,16 +248,7 @@ class DueRow:
     unreadable: bool
 
 
-@dataclass
-class DuePage:
-    rows: list[DueRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+DuePage = paging.Page[DueRow]
 
 
 def due_page(
@@ -213,9 +262,13 @@ def due_page(
     page: int = 1,
     page_size: int = 50,
 ) -> DuePage:
-    """One page of the due list, most overdue first, names decrypted (audited)."""
-    everyone = due(session, days, today, tier=tier)
-    shown = everyone[(page - 1) * page_size : page * page_size]
+    """One page of the due list, most overdue first, names decrypted (audited). The
+    database counts, orders and pages; only the page's people are read and decrypted."""
+    query, next_contact = _due_query(session, days, today, tier=tier)
+    found, total, page = paging.fetch(
+        session, query.order_by(next_contact, Registrant.public_id), page, page_size
+    )
+    shown = [_from_row(row, today) for row in found]
     people = {
         r.id: r
         for r in session.scalars(
@@ -240,7 +293,7 @@ def due_page(
         shown=len(rows),
     )
     session.commit()
-    return DuePage(rows=rows, total=len(everyone), page=page, page_size=page_size)
+    return DuePage(rows=rows, total=total, page=page, page_size=page_size)
 
 
 @dataclass
