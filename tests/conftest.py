@@ -11,6 +11,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import leakwatch
 import pytest
 
 from testsupport import PASSWORD, csrf_token
@@ -38,6 +39,22 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
 
 def pytest_configure(config):  # noqa: ANN001
     config.addinivalue_line("markers", "db: uses a database (rerun on PostgreSQL in CI)")
+    leakwatch.install()
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ANN001
+    """The logs of the whole run hold none of the personal values the tests seeded."""
+    found = leakwatch.leaks(leakwatch.RECORDS, leakwatch.SEEDED)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"log check: {len(leakwatch.RECORDS)} log records searched for "
+            f"{len(leakwatch.SEEDED)} seeded personal values: {len(found)} found"
+        )
+        for line in found[:20]:
+            reporter.write_line(f"  personal value in the logs: {line}", red=True)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def postgres_available() -> str | None:
@@ -260,6 +277,7 @@ def make_registrant(app):  # noqa: ANN001, ANN201
         }
         registered_at = overrides.pop("registered_at", datetime(2022, 6, 1, tzinfo=UTC))
         fields.update(overrides)
+        leakwatch.seed(*(fields.get(k) for k in ("name", "name_kana", "email", "phone")))
         with app.app_context():
             person = registrants.clean_person(fields)
             consent = registrants.Consent("2022-04", "0" * 64, registered_at)

@@ -7,7 +7,7 @@ the URL map to prove every endpoint declares its roles.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
@@ -45,9 +45,40 @@ def enforce() -> Any:
     if allowed in (PUBLIC, "api"):  # the API checks its tokens itself
         return None
     if allowed is None:
-        abort(403)
+        _refuse()
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     if current_user.role not in allowed:
-        abort(403)
+        _refuse()
     return None
+
+
+def _refuse() -> NoReturn:
+    """Audit the refused authorisation (who, which endpoint), then 403."""
+    from itworks.services import audit
+
+    from ..db import db
+
+    signed_in = current_user.is_authenticated
+    audit.record_refusal(
+        db.session,
+        user_id=current_user.user_id if signed_in else None,
+        username=current_user.username if signed_in else None,
+        endpoint=request.endpoint,
+    )
+    abort(403)
+
+
+def audit_download(response: Any) -> Any:
+    """after_request: every file handed out as an attachment is audited."""
+    disposition = response.headers.get("Content-Disposition", "")
+    if response.status_code == 200 and disposition.startswith("attachment"):
+        from itworks.services import audit
+
+        from ..db import db
+        from .auth import current_staff
+
+        user = current_staff() if current_user.is_authenticated else None
+        filename = disposition.partition("filename=")[2].strip('"')
+        audit.record_download(db.session, user=user, endpoint=request.endpoint, filename=filename)
+    return response

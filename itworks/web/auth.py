@@ -70,14 +70,23 @@ def _unsafe(char: str) -> bool:
     return char.isspace() or not char.isprintable() or char == "\\"
 
 
-def _safe_next(target: str | None) -> str:
+def home_for(role: str | None) -> str:
+    """Where a role lands after login: coordinators on 今日の対応, others on the dashboard."""
+    if role == "coordinator" and "today.index" in current_app.view_functions:
+        return url_for("today.index")
+    return url_for("main.dashboard")
+
+
+def _safe_next(target: str | None, role: str | None = None) -> str:
     # Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil" is "//evil":
     # refuse any such character first, then accept only a path on this site.
-    if not target or any(_unsafe(c) for c in target):
-        return url_for("main.dashboard")
+    if not target:
+        return home_for(role)
+    if any(_unsafe(c) for c in target):
+        return home_for(role)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("main.dashboard")
+        return home_for(role)
     return target
 
 
@@ -86,7 +95,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     """Show the login form."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(home_for(current_user.role))
     return render_template("auth/login.html", form=LoginForm())
 
 
@@ -118,7 +127,7 @@ def login_submit():
     if lang:
         session["lang"] = lang
     login_user(StaffUser(user.id, user.username, user.role, token))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), user.role))
 
 
 @bp.post("/logout")

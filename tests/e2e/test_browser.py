@@ -31,7 +31,7 @@ def test_login_page_is_japanese_and_clean(page, demo_site) -> None:  # noqa: ANN
 def test_coordinator_logs_in_and_opens_a_registrant(page, demo_site) -> None:  # noqa: ANN001
     server, logins = demo_site
     login(page, server, logins, "coordinator")
-    assert page.url.rstrip("/") == server.url
+    assert page.url == server.url + "/today"
     page.click("text=登録者")
     rows = page.locator("table tbody tr")
     assert rows.count() == 40

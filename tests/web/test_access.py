@@ -37,6 +37,8 @@ MATRIX = [
     ("/registrants/{id}", 302, 403, 200, 200),
     ("/registrants/does-not-exist", 302, 403, 404, 404),
     ("/login", 200, 302, 302, 302),
+    ("/admin/audit", 302, 403, 403, 200),
+    ("/admin/audit/entries.csv", 302, 403, 403, 200),
 ]
 
 

@@ -22,8 +22,16 @@ def test_login_page_in_english(client) -> None:
     assert "Log in" in page.text and "Username" in page.text and "ログイン" not in page.text
 
 
-def test_successful_login_reaches_dashboard(client, auth) -> None:
+def test_coordinators_land_on_today_after_login(client, auth) -> None:
     response = auth.login(role="coordinator")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/today"
+    assert client.get("/today").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["prefecture", "admin"])
+def test_other_roles_land_on_the_dashboard_after_login(client, auth, role: str) -> None:
+    response = auth.login(role=role)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     dashboard = client.get("/")
@@ -157,7 +165,7 @@ def test_open_redirect_is_refused(client, make_user, target: str) -> None:
         data={"username": "coord", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/today"  # the coordinator's home, not the target
 
 
 def test_a_path_on_this_site_is_kept_after_login(client, make_user) -> None:
