@@ -59,7 +59,14 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": 10,
     "FIRST_CONTACT_BUSINESS_DAYS": 3,
     "PROVISION_RETENTION_YEARS": 3,
+    # Retention (`itworks privacy purge`): registrants with no activity for this many
+    # years are erased; sent mail keeps its body (parameters, .eml file) this many days.
+    "RETENTION_INACTIVE_YEARS": 5,
+    "RETENTION_OUTBOX_BODY_DAYS": 90,
     "INVITATION_LINK_DAYS": 14,
+    # Event materials (成果物) kept in <instance>/materials/<event>/.
+    "MATERIAL_MAX_BYTES": 10 * 1024 * 1024,
+    "MATERIAL_TYPES": ["pdf", "pptx", "ppt", "key", "docx", "png", "jpg", "jpeg", "gif", "webp"],
 }
 
 # The type of a setting whose default is None.

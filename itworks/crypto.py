@@ -19,17 +19,21 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 KEY_BYTES = 32
@@ -176,6 +180,50 @@ def retire_master_keys(keys_dir: Path, keep: str) -> list[str]:
     return [k for k in existing if k != keep]
 
 
+def add_index_key(keys_dir: Path) -> str:
+    """Put a new active blind-index key first; the old one stays second until the
+    indexes are recomputed (``itworks keys rotate-index``)."""
+    path = keys_dir / INDEX_KEY_FILE
+    existing = _parse_keys(path.read_text(encoding="ascii"), str(path))
+    number = 1 + max([int(k[1:]) for k in existing if k[1:].isdigit() and k.startswith("b")] or [0])
+    key_id = f"b{number}"
+    lines = [_encode_key(key_id, secrets.token_bytes(KEY_BYTES))]
+    lines += [_encode_key(k, v) for k, v in existing.items()]
+    _replace_key_file(path, lines)
+    return key_id
+
+
+def retire_index_keys(keys_dir: Path) -> list[str]:
+    """Keep only the active (first) blind-index key."""
+    path = keys_dir / INDEX_KEY_FILE
+    existing = _parse_keys(path.read_text(encoding="ascii"), str(path))
+    active = next(iter(existing))
+    _replace_key_file(path, [_encode_key(active, existing[active])])
+    return [k for k in existing if k != active]
+
+
+def retire_master_key(keys_dir: Path, old: str) -> None:
+    """Drop one (non-active) KEK from the master key file."""
+    path = keys_dir / MASTER_KEY_FILE
+    existing = _parse_keys(path.read_text(encoding="ascii"), str(path))
+    _replace_key_file(path, [_encode_key(k, v) for k, v in existing.items() if k != old])
+
+
+def master_key_ids(keys_dir: Path) -> list[str]:
+    path = keys_dir / MASTER_KEY_FILE
+    return list(_parse_keys(path.read_text(encoding="ascii"), str(path)))
+
+
+def _replace_key_file(path: Path, lines: list[str]) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write("\n".join(lines) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
 def load_session_secret(keys_dir: Path, environ: Mapping[str, str] = os.environ) -> bytes:
     """The Flask cookie-signing key. Random, and unrelated to every other key."""
     keys, _ = _read_key_source(keys_dir, SESSION_KEY_FILE, SESSION_KEY_ENV, environ)
@@ -190,8 +238,8 @@ def load_link_signer(keys_dir: Path, environ: Mapping[str, str] = os.environ) ->
 def load_vault(keys_dir: Path, environ: Mapping[str, str] = os.environ) -> Vault:
     masters, master_source = _read_key_source(keys_dir, MASTER_KEY_FILE, MASTER_KEY_ENV, environ)
     indexes, index_source = _read_key_source(keys_dir, INDEX_KEY_FILE, INDEX_KEY_ENV, environ)
-    if len(indexes) != 1:
-        raise KeyConfigError(f"{index_source}: must hold exactly one key (鍵は1つだけ指定します)")
+    # More than one blind-index key only during `itworks keys rotate-index`: the
+    # first is active, the next one is the key the stored indexes are moving from.
     return Vault(masters, indexes, sources={"master": master_source, "blind_index": index_source})
 
 
@@ -209,7 +257,8 @@ class Vault:
     ) -> None:
         self._masters = dict(master_keys)
         self.active_kek_id = next(iter(self._masters))
-        self.index_key_id, self._index_key = next(iter(index_keys.items()))
+        self._index_keys = dict(index_keys)
+        self.index_key_id, self._index_key = next(iter(self._index_keys.items()))
         self.sources = dict(sources or {})
 
     def __repr__(self) -> str:  # never show key bytes
@@ -293,6 +342,21 @@ class Vault:
         message = f"itworks/blind-index/v1|{kind}|{normalized}".encode()
         return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
 
+    @property
+    def index_key_ids(self) -> tuple[str, ...]:
+        return tuple(self._index_keys)
+
+    def blind_index_with(self, key_id: str, kind: str, normalized: str) -> str:
+        """The blind index under a named (loaded) index key, for rotating indexes
+        (the same value ``blind_index`` gives under the active key)."""
+        prototypes = self.__dict__.setdefault("_hmac_prototypes", {})
+        base = prototypes.get(key_id)
+        if base is None:
+            base = prototypes[key_id] = hmac.new(self._index_keys[key_id], None, hashlib.sha256)
+        mac = base.copy()
+        mac.update(f"itworks/blind-index/v1|{kind}|{normalized}".encode())
+        return mac.hexdigest()
+
     def login_key(self, username: str) -> str:
         """A keyed digest of a typed username, for throttling without storing it."""
         return self.blind_index("login", username.strip().casefold())
@@ -306,8 +370,9 @@ class Vault:
             nonce = secrets.token_bytes(NONCE_BYTES)
             sealed = AESGCM(kek).encrypt(nonce, _CHECK_PLAINTEXT, kek_id.encode())
             rows.append(("master", kek_id, CIPHERTEXT_VERSION + nonce + sealed))
-        digest = hmac.new(self._index_key, _CHECK_PLAINTEXT, hashlib.sha256).digest()
-        rows.append(("blind_index", self.index_key_id, digest))
+        for index_id, index_key in self._index_keys.items():
+            digest = hmac.new(index_key, _CHECK_PLAINTEXT, hashlib.sha256).digest()
+            rows.append(("blind_index", index_id, digest))
         return rows
 
     def check_matches(self, purpose: str, key_id: str, value: bytes) -> bool | None:
@@ -321,9 +386,9 @@ class Vault:
                 return False
             return True
         if purpose == "blind_index":
-            if key_id != self.index_key_id:
+            if key_id not in self._index_keys:
                 return None
-            expected = hmac.new(self._index_key, _CHECK_PLAINTEXT, hashlib.sha256).digest()
+            expected = hmac.new(self._index_keys[key_id], _CHECK_PLAINTEXT, hashlib.sha256).digest()
             return hmac.compare_digest(expected, value)
         return None
 
@@ -429,3 +494,92 @@ def csp_hash_source(text: str) -> str:
     """A Content-Security-Policy hash source (``'sha256-…'``) allowing one inline text."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+# --------------------------------------------------------------------------- audit chain
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def audit_entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 over an audit entry's canonical JSON and the previous entry's hash."""
+    body = json.dumps(
+        {k: _canonical(v) for k, v in fields.items()},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- handover files
+
+HANDOVER_MAGIC = b"ITWORKS-HANDOVER\x00v1\n"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+
+
+class HandoverFileError(Exception):
+    """A handover file that is not one, was altered, or the passphrase is wrong."""
+
+
+def _passphrase_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def seal_handover(passphrase: str, payload: bytes) -> bytes:
+    """``payload`` encrypted with AES-256-GCM under a scrypt key of the passphrase.
+
+    The header (format, KDF parameters, salt, nonce) is the associated data, so
+    changing any byte of the file, header included, makes opening it fail.
+    """
+    if not passphrase:
+        raise HandoverFileError("empty passphrase")
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(NONCE_BYTES)
+    header = json.dumps(
+        {
+            "kdf": "scrypt",
+            "n": SCRYPT_N,
+            "r": SCRYPT_R,
+            "p": SCRYPT_P,
+            "salt": base64.b64encode(salt).decode("ascii"),
+            "nonce": base64.b64encode(nonce).decode("ascii"),
+            "cipher": "AES-256-GCM",
+        },
+        sort_keys=True,
+    ).encode("ascii")
+    key = _passphrase_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    head = HANDOVER_MAGIC + len(header).to_bytes(4, "big") + header
+    return head + AESGCM(key).encrypt(nonce, payload, head)
+
+
+def open_handover(passphrase: str, blob: bytes) -> bytes:
+    if not blob.startswith(HANDOVER_MAGIC):
+        raise HandoverFileError("not an IT WORKS handover file")
+    offset = len(HANDOVER_MAGIC)
+    try:
+        size = int.from_bytes(blob[offset : offset + 4], "big")
+        head = blob[: offset + 4 + size]
+        header = json.loads(blob[offset + 4 : offset + 4 + size])
+        if header.get("kdf") != "scrypt" or header.get("cipher") != "AES-256-GCM":
+            raise ValueError
+        n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
+        if not (2**14 <= n <= 2**20 and 1 <= r <= 16 and 1 <= p <= 4):
+            raise ValueError
+        salt = base64.b64decode(header["salt"], validate=True)
+        nonce = base64.b64decode(header["nonce"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise HandoverFileError("the file header is damaged") from None
+    key = _passphrase_key(passphrase, salt, n, r, p)
+    try:
+        return AESGCM(key).decrypt(nonce, blob[len(head) :], head)
+    except (InvalidTag, ValueError):
+        raise HandoverFileError("wrong passphrase, or the file was altered") from None

@@ -3,12 +3,15 @@ CP932 from Excel) and writing CSV that Excel opens (UTF-8 with BOM)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import BinaryIO, TextIO
 
 from charset_normalizer import from_bytes
 
@@ -56,11 +59,129 @@ def read_rows(
     line 1, as a spreadsheet shows them. Unknown columns are ignored.
     """
     text, encoding = decode(data)
+    columns, rows = _parse(io.StringIO(text, newline=""), aliases)
+    return columns, list(rows), encoding
+
+
+CHUNK_BYTES = 1 << 20
+Source = bytes | str | os.PathLike | BinaryIO
+
+
+def _binary(source: Source) -> BinaryIO:
+    if isinstance(source, bytes | bytearray):
+        return io.BytesIO(source)
+    if isinstance(source, str | os.PathLike):
+        return open(source, "rb")  # noqa: SIM115  (closed by the caller's stream)
+    return source
+
+
+def sniff_encoding(handle: BinaryIO) -> str:
+    """The encoding of a seekable binary CSV stream, read in chunks (never whole):
+    UTF-8 with or without BOM, else what the detector confirms among CP932, Shift_JIS
+    and EUC-JP. Leaves the stream at its start."""
+    handle.seek(0)
+    head = handle.read(len(BOM.encode("utf-8")))
+    handle.seek(0)
+    if head == BOM.encode("utf-8"):
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := handle.read(CHUNK_BYTES):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        handle.seek(0)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    handle.seek(0)
+    sample = handle.read(CHUNK_BYTES)
+    handle.seek(0)
+    if len(sample) == CHUNK_BYTES and b"\n" in sample:
+        sample = sample[: sample.rindex(b"\n") + 1]  # never cut a character in two
+    match = from_bytes(sample, cp_isolation=["cp932", "shift_jis", "euc_jp"]).best()
+    if match is None:
+        raise CsvFormatError(
+            N_("文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）")
+        )
+    return match.encoding
+
+
+def stream_rows(
+    source: Source, aliases: Mapping[str, Iterable[str]]
+) -> tuple[list[str], RowStream, str]:
+    """Like :func:`read_rows`, but the rows come one at a time from the file (bytes,
+    a path or a seekable binary file), so a file of a million rows is never held in
+    memory. The encoding is checked before the first row; a row that cannot be read
+    raises :class:`CsvFormatError` when the iteration reaches it."""
+    handle = _binary(source)
+    owned = handle is not source
+    try:
+        encoding = sniff_encoding(handle)
+    except CsvFormatError:
+        if owned:
+            handle.close()
+        raise
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+    try:
+        columns, rows = _parse(text, aliases)
+    except (UnicodeDecodeError, CsvFormatError) as exc:
+        if owned:
+            text.close()
+        if isinstance(exc, CsvFormatError):
+            raise
+        raise CsvFormatError(
+            N_("文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）")
+        ) from None
+
+    return columns, RowStream(rows, text if owned else None), encoding
+
+
+class RowStream:
+    """The rows of :func:`stream_rows`; closes the file it opened when exhausted, on a
+    reading error, or on :meth:`close`."""
+
+    def __init__(self, rows: Iterator[tuple[int, dict[str, str]]], text: io.TextIOBase | None):
+        self._rows = rows
+        self._text = text
+
+    def __iter__(self) -> RowStream:
+        return self
+
+    def __next__(self) -> tuple[int, dict[str, str]]:
+        try:
+            return next(self._rows)
+        except UnicodeDecodeError:
+            self.close()
+            raise CsvFormatError(
+                N_("文字コードを判別できません（UTF-8 か Shift_JIS で保存してください）")
+            ) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._text is not None and not self._text.closed:
+            self._text.close()
+
+
+def count_lines(path: str | os.PathLike) -> int:
+    """Line breaks in a file, read in chunks (for a progress bar's total)."""
+    total = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            total += chunk.count(b"\n")
+    return total
+
+
+def _parse(
+    text: Iterable[str], aliases: Mapping[str, Iterable[str]]
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The known columns of the header, and a generator of the rows after it."""
     lookup = {}
     for field, names in aliases.items():
         for name in (field, *names):
             lookup[normalize_header(name)] = field
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
@@ -68,22 +189,29 @@ def read_rows(
     except csv.Error as exc:
         raise CsvFormatError(N_("CSVとして読めません（%(error)s）", error=exc)) from None
     columns = [lookup.get(normalize_header(h)) for h in header]
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            values = {
-                field: cell.strip()
-                for field, cell in zip(columns, record, strict=False)
-                if field is not None and cell.strip() != ""
-            }
-            rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise CsvFormatError(
-            N_("%(line)s行目をCSVとして読めません（%(error)s）", line=reader.line_num, error=exc)
-        ) from None
-    return [c for c in columns if c], rows, encoding
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        try:
+            for record in reader:
+                values = {}
+                for field, cell in zip(columns, record, strict=False):
+                    if field is not None:
+                        cell = cell.strip()
+                        if cell:
+                            values[field] = cell
+                if not values and not any(cell.strip() for cell in record):
+                    continue
+                yield reader.line_num, values
+        except csv.Error as exc:
+            raise CsvFormatError(
+                N_(
+                    "%(line)s行目をCSVとして読めません（%(error)s）",
+                    line=reader.line_num,
+                    error=exc,
+                )
+            ) from None
+
+    return [c for c in columns if c], rows()
 
 
 _DATE = re.compile(
@@ -130,7 +258,7 @@ def neutralize(value: object) -> object:
     return value
 
 
-def write_excel_csv(handle: io.TextIOBase, header: Sequence[str], rows: Iterable[Sequence]) -> int:
+def write_excel_csv(handle: TextIO, header: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Write CSV with a BOM so Excel opens it as UTF-8; returns the row count.
 
     Every cell goes through :func:`neutralize`: names, employers, UTM fields and

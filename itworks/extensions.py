@@ -32,7 +32,7 @@ def select_locale() -> str:
         best = request.accept_languages.best_match(languages)
         return best or current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         session["lang"] = chosen
         return chosen
     if session.get("lang") in languages:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from limits import parse
@@ -75,7 +75,7 @@ class DatabaseStorage(Storage):
             connection.execute(sa.delete(TABLE).where(TABLE.c.expires_at < now))
         return int(count or 0)
 
-    def _row(self, key: str) -> sa.Row[Any] | None:
+    def _row(self, key: str) -> sa.Row[Any, Any] | None:
         with self.engine.connect() as connection:
             return connection.execute(
                 sa.select(TABLE.c.count, TABLE.c.expires_at).where(
@@ -85,7 +85,9 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         row = self._row(key)
-        return int(row.count) if row else 0
+        # Row.count is the column: Row resolves column names before Sequence.count, which
+        # is the method the stubs see.
+        return int(row.count) if row else 0  # type: ignore[call-overload]
 
     def get_expiry(self, key: str) -> float:
         row = self._row(key)
@@ -112,7 +114,8 @@ def storage(url: str, engine: sa.Engine) -> Storage:
     """The configured counter storage: a ``limits`` URL (``redis://…``) or, by
     default, this database."""
     if url:
-        return storage_from_string(url)
+        # Only an async+… URL gives an asyncio storage; the limiter is configured with sync ones.
+        return cast(Storage, storage_from_string(url))
     return DatabaseStorage(f"{SCHEME}://", engine=engine)
 
 

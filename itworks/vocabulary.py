@@ -43,6 +43,9 @@ CONTACT_CHANNEL_LABELS: dict[str, Message] = {
 
 # Reason codes are data (seeded with their ja/en labels into reason_codes); the kinds are code.
 REASON_KIND_TIER_OVERRIDE = "tier_override"
+REASON_KIND_DROPOUT = "dropout"  # a registrant dropped out (離脱)
+REASON_KIND_NURTURE = "back_to_nurture"  # returned to nurturing (育成に戻す)
+REASON_KIND_MATCH_FAILED = "match_failed"  # an introduction declined (辞退・不成立)
 
 # ------------------------------------------------------------------ registrants
 ORIGINS = ("u_turn", "i_turn", "unknown")
@@ -99,12 +102,21 @@ STAGE_LABELS: dict[str, Message] = {
 }
 
 # ------------------------------------------------------------------ events and matching
-EVENT_KINDS = ("fair", "study_session", "meetup", "seminar", "other")
+# Migration 0009 folded the earlier ``seminar`` into ``study_session``.
+EVENT_KINDS = ("fair", "study_session", "meetup", "company_exchange", "other")
 EVENT_KIND_LABELS: dict[str, Message] = {
     "fair": N_("転職フェア"),
     "study_session": N_("勉強会"),
     "meetup": N_("交流会"),
-    "seminar": N_("セミナー"),
+    "company_exchange": N_("県内IT企業との交流会"),
+    "other": N_("その他"),
+}
+# What an event keeps as its materials (成果物), attached to the implementation report.
+MATERIAL_KINDS = ("slides", "flyer", "photo", "other")
+MATERIAL_KIND_LABELS: dict[str, Message] = {
+    "slides": N_("スライド"),
+    "flyer": N_("チラシ"),
+    "photo": N_("写真"),
     "other": N_("その他"),
 }
 # ``waitlisted``: applied when the event was full (キャンセル待ち); promoted to
@@ -131,6 +143,75 @@ INTRODUCTION_STATUS_LABELS: dict[str, Message] = {
 INTRODUCTION_OPEN_STATUSES = ("introduced", "interviewing", "offered")
 # A hire is a U-turn or an I-turn (ORIGINS without "unknown").
 HIRE_TURNS = ("u_turn", "i_turn")
+# What a third-party provision record may list as handed to a company.
+PROVISION_ITEMS = ("name", "name_kana", "email", "phone", "employer", "career", "survey")
+PROVISION_ITEM_LABELS: dict[str, Message] = {
+    "name": N_("氏名"),
+    "name_kana": N_("氏名（カナ）"),
+    "email": N_("メールアドレス"),
+    "phone": N_("電話番号"),
+    "employer": N_("現在の勤務先"),
+    "career": N_("職務経歴"),
+    "survey": N_("アンケートの回答内容"),
+}
+# A hire's settling-in (定着) follow-ups at 3 and 12 months after the hire date.
+SETTLING_MONTHS = (3, 12)
+SETTLING_OUTCOMES = ("still_employed", "changed_employer_shimane", "left_shimane")
+SETTLING_OUTCOME_LABELS: dict[str, Message] = {
+    "still_employed": N_("在職中"),
+    "changed_employer_shimane": N_("県内で転職"),
+    "left_shimane": N_("県外へ転出"),
+}
+# The entries of a registrant's timeline (services/engagement/timeline.py), newest first.
+TIMELINE_KINDS = (
+    "registration",
+    "utm_touch",
+    "survey",
+    "tier_proposal",
+    "tier_confirmation",
+    "consultation",
+    "contact",
+    "invitation",
+    "invitation_reply",
+    "signup",
+    "attendance",
+    "provision",
+    "introduction_stage",
+    "hire",
+    "settling",
+    "dropped_out",
+    "nurturing",
+)
+TIMELINE_KIND_LABELS: dict[str, Message] = {
+    "registration": N_("登録"),
+    "utm_touch": N_("流入（UTM）"),
+    "survey": N_("アンケート回答"),
+    "tier_proposal": N_("ティアの提案"),
+    "tier_confirmation": N_("ティアの確定"),
+    "consultation": N_("キャリア相談"),
+    "contact": N_("連絡"),
+    "invitation": N_("イベントへの招待"),
+    "invitation_reply": N_("招待への返事"),
+    "signup": N_("イベント申込"),
+    "attendance": N_("イベント参加"),
+    "provision": N_("第三者提供の記録"),
+    "introduction_stage": N_("企業紹介の段階"),
+    "hire": N_("採用"),
+    "settling": N_("定着確認"),
+    "dropped_out": N_("離脱"),
+    "nurturing": N_("育成に戻す"),
+}
+# Where a registrant stands, for the registrant list's filter: derived from their
+# records (erased, use stopped, hired, latest drop-off or return to nurturing).
+REGISTRANT_STATUSES = ("active", "nurturing", "dropped_out", "hired", "use_stopped", "erased")
+REGISTRANT_STATUS_LABELS: dict[str, Message] = {
+    "active": N_("対応中"),
+    "nurturing": N_("育成中"),
+    "dropped_out": N_("離脱"),
+    "hired": N_("採用済み"),
+    "use_stopped": N_("利用停止"),
+    "erased": N_("削除済み"),
+}
 
 # The mail outbox: a message is queued, claimed (sending), then sent or failed.
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
@@ -169,6 +250,54 @@ ROLE_LABELS: dict[str, Message] = {
     "prefecture": N_("県職員"),
 }
 
+# ------------------------------------------------------------------ privacy requests
+# A registrant's request about their own data (個人情報保護法: 開示・訂正・利用停止・削除).
+PRIVACY_REQUEST_KINDS = ("disclosure", "correction", "stop_use", "erasure")
+PRIVACY_REQUEST_KIND_LABELS: dict[str, Message] = {
+    "disclosure": N_("開示"),
+    "correction": N_("訂正"),
+    "stop_use": N_("利用停止"),
+    "erasure": N_("削除"),
+}
+# How the request was answered (the outcome), and how the answer reached the person.
+PRIVACY_OUTCOMES = ("disclosed", "corrected", "stopped", "erased", "already_done")
+PRIVACY_OUTCOME_LABELS: dict[str, Message] = {
+    "disclosed": N_("開示した"),
+    "corrected": N_("訂正した"),
+    "stopped": N_("利用を停止した"),
+    "erased": N_("削除した"),
+    "already_done": N_("対応済みだった"),
+}
+PRIVACY_ANSWER_CHANNELS = ("email", "post", "in_person", "phone", "other")
+PRIVACY_ANSWER_CHANNEL_LABELS: dict[str, Message] = {
+    "email": N_("メール"),
+    "post": N_("郵送"),
+    "in_person": N_("対面"),
+    "phone": N_("電話"),
+    "other": N_("その他"),
+}
+
+# ------------------------------------------------------------------ audit trail
+# The outcome of an audited action: done, failed (a wrong password), or refused
+# (not authorised: a 403).
+AUDIT_OUTCOMES = ("ok", "failed", "refused")
+AUDIT_OUTCOME_LABELS: dict[str, Message] = {
+    "ok": N_("成功"),
+    "failed": N_("失敗"),
+    "refused": N_("拒否"),
+}
+
+# ------------------------------------------------------------------ survey incentive arms
+# A round's arms are codes typed when it is created; these are the usual ones. An arm
+# without a label here is shown by its code.
+INCENTIVE_ARMS = ("none", "giftcard_500", "giftcard_1000", "lottery")
+INCENTIVE_ARM_LABELS: dict[str, Message] = {
+    "none": N_("謝礼なし"),
+    "giftcard_500": N_("ギフトカード500円"),
+    "giftcard_1000": N_("ギフトカード1,000円"),
+    "lottery": N_("抽選で謝礼"),
+}
+
 # Every code list with its labels, for the tests that check nothing is left unlabelled.
 LABELLED = {
     "tier": (TIERS, TIER_LABELS),
@@ -182,8 +311,18 @@ LABELLED = {
     "stage": (FUNNEL_STAGES, STAGE_LABELS),
     "event_kind": (EVENT_KINDS, EVENT_KIND_LABELS),
     "signup_status": (SIGNUP_STATUSES, SIGNUP_STATUS_LABELS),
+    "material_kind": (MATERIAL_KINDS, MATERIAL_KIND_LABELS),
     "introduction_status": (INTRODUCTION_STATUSES, INTRODUCTION_STATUS_LABELS),
     "contact_kind": (CONTACT_KINDS, CONTACT_KIND_LABELS),
+    "provision_item": (PROVISION_ITEMS, PROVISION_ITEM_LABELS),
+    "settling_outcome": (SETTLING_OUTCOMES, SETTLING_OUTCOME_LABELS),
+    "registrant_status": (REGISTRANT_STATUSES, REGISTRANT_STATUS_LABELS),
+    "timeline_kind": (TIMELINE_KINDS, TIMELINE_KIND_LABELS),
     "campaign_channel": (CAMPAIGN_CHANNELS, CAMPAIGN_CHANNEL_LABELS),
     "role": (ROLES, ROLE_LABELS),
+    "incentive_arm": (INCENTIVE_ARMS, INCENTIVE_ARM_LABELS),
+    "audit_outcome": (AUDIT_OUTCOMES, AUDIT_OUTCOME_LABELS),
+    "privacy_request_kind": (PRIVACY_REQUEST_KINDS, PRIVACY_REQUEST_KIND_LABELS),
+    "privacy_outcome": (PRIVACY_OUTCOMES, PRIVACY_OUTCOME_LABELS),
+    "privacy_answer_channel": (PRIVACY_ANSWER_CHANNELS, PRIVACY_ANSWER_CHANNEL_LABELS),
 }

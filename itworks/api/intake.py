@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app, jsonify
 
 from itworks.services.intake import arrivals as intake
@@ -36,7 +38,8 @@ def registrations():
 def fair_applications():
     """Sign a person up for a job fair, registering them first if they are new."""
     arrival, event_id = intake.validate_payload(db.session, json_body(), notice(), fair=True)
-    result = intake.apply_to_fair(db.session, vault(), arrival, event_id)
+    # With fair=True, validate_payload has found the fair: event_id is its public id.
+    result = intake.apply_to_fair(db.session, vault(), arrival, cast(str, event_id))
     body = {
         "id": result.public_id,
         "duplicate": result.duplicate,

@@ -257,7 +257,7 @@ DOCUMENT: dict[str, Any] = {
 
 
 _count = {"type": ["integer", "null"], "minimum": 0}
-_read_security = [{"bearer": []}, {"session": []}]
+_read_security: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 _read_errors = {
     "401": _error("Neither a read token nor a staff login session"),
     "403": _error("The token's scope is not read"),

@@ -10,17 +10,21 @@ from __future__ import annotations
 import click
 
 from itworks.cli import (
+    audit,
+    backup,
     companies,
     contacts,
     db,
     events,
     export,
+    handover,
     imports,
     instance,
     introductions,
     invitations,
     keys,
     outbox,
+    privacy,
     registrants,
     report,
     surveys,
@@ -59,5 +63,9 @@ for command in (
     introductions.introductions,
     invitations.invitations,
     outbox.outbox,
+    privacy.privacy,
+    audit.audit,
+    backup.backup,
+    handover.handover,
 ):
     main.add_command(command)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from itworks.cli.common import build_app, run_service
-
 
 @click.group()
 def registrants() -> None:
@@ -16,10 +14,7 @@ def registrants() -> None:
 @click.argument("public_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def registrants_erase(public_id: str, yes: bool) -> None:
-    """Erase one registrant's personal data by destroying their data key."""
-    from itworks.services.intake import registrants as service
+    """Erase one registrant (the same as `itworks privacy erase`)."""
+    from itworks.cli.privacy import erase_command
 
-    if not yes:
-        click.confirm(f"erase the personal data of {public_id}? This cannot be undone", abort=True)
-    run_service(build_app(), service.erase, public_id, actor_label="cli")
-    click.echo(f"erased {public_id}")
+    erase_command(public_id, yes, None, None)

@@ -44,6 +44,8 @@ def segment(as_json: bool, evaluate: bool) -> None:
             f"n={summary['agreement']['n']}): model {summary['accuracy_vs_confirmed']:.3f}, "
             f"rule baseline {summary['baseline_accuracy_vs_confirmed']:.3f}"
         )
+    if summary.get("reliability"):
+        _reliability(summary["reliability"])
 
 
 def _evaluate(app, as_json: bool) -> None:  # noqa: ANN001
@@ -72,10 +74,15 @@ def _evaluate(app, as_json: bool) -> None:  # noqa: ANN001
     )
     for tier, row in zip(result["tiers"], result["model"]["overall"]["confusion"], strict=True):
         click.echo(f"  {tier:<18}" + "".join(f"{n:>8}" for n in row))
-    click.echo("reliability (confidence band: share correct, n)")
-    for band in result["reliability"]:
+    _reliability(result["reliability"])
+
+
+def _reliability(bands: list[dict]) -> None:
+    click.echo("reliability, out of fold (confidence band: mean confidence → share correct, n)")
+    for band in bands:
         click.echo(
-            f"  {band['low']:.2f}–{band['high']:.2f}: {_num(band['share_correct'])} (n={band['n']})"
+            f"  {band['low']:.2f}–{band['high']:.2f}: {_num(band['mean_confidence'])} → "
+            f"{_num(band['share_correct'])} (n={band['n']})"
         )
 
 

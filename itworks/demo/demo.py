@@ -14,6 +14,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 
 from itworks import crypto
+from itworks.demo import engagement as engagement_demo
 from itworks.demo import funnel as funnel_demo
 from itworks.demo import segment as segment_demo
 from itworks.demo import surveys as demo_surveys
@@ -273,8 +274,18 @@ def load(
                 )
     demo_surveys.load(session, vault, signer, seed=seed)
     personas = demo_surveys.hidden_personas(session, seed)
-    funnel_demo.seed(session, random.Random(seed), DEMO_AS_OF, personas)
-    segment_demo.replay(session, as_of=DEMO_AS_OF, seed=seed)
+    # Attendance before the first segmentation is marked now; the invitations by
+    # tier follow the segmentation, and the later events' attendance with them.
+    funnel_demo.seed(
+        session,
+        random.Random(seed),
+        DEMO_AS_OF,
+        personas,
+        vault=vault,
+        attendance_before=segment_demo.first_run_at(),
+    )
+    segment_demo.replay(session, vault, as_of=DEMO_AS_OF, seed=seed)
+    engagement_demo.seed(session, signer, random.Random(seed + 11), DEMO_AS_OF)
     total = session.scalar(sa.select(sa.func.count(Registrant.id))) or 0
     return DemoResult(registrants=total, added=added, logins=logins)
 

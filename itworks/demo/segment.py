@@ -1,5 +1,6 @@
 """Tiers in the demo: a first segmentation in early autumn, interviews in which
-the demo coordinator confirms or corrects some tiers (and logs the contact),
+the demo coordinator confirms or corrects some tiers (and records the interview
+through the contacts service, dated on the interview day),
 then a second segmentation on the demo's "today". A newcomer then sees tiers,
 personas, explanations, the model-vs-rule agreement and movement at once."""
 
@@ -11,9 +12,12 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from itworks.crypto import Vault
+from itworks.demo import funnel as funnel_demo
 from itworks.demo import surveys as demo_surveys
 from itworks.fiscal import JST
-from itworks.models import ContactLog, Registrant, SegmentationRun, SurveyResponse, User
+from itworks.models import Registrant, SegmentationRun, SurveyResponse, User
+from itworks.services.engagement import contacts
 from itworks.services.errors import Conflict
 from itworks.services.tiers import segment, tiers
 
@@ -32,7 +36,14 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=JST)
 
 
-def replay(session: Session, *, as_of: date, seed: int = 2022) -> SegmentationRun | None:
+def first_run_at() -> datetime:
+    """When the demo's first segmentation runs (tiers exist from then on)."""
+    return _at(FIRST_RUN)
+
+
+def replay(
+    session: Session, vault: Vault, *, as_of: date, seed: int = 2022
+) -> SegmentationRun | None:
     """Segment, interview and segment again; nothing when the demo already has runs."""
     if session.scalar(sa.select(SegmentationRun.id).limit(1)) is not None:
         return None
@@ -52,7 +63,7 @@ def replay(session: Session, *, as_of: date, seed: int = 2022) -> SegmentationRu
     for registrant_id in answered:
         if registrant_id not in truth or rng.random() >= INTERVIEW_SHARE:
             continue
-        registrant = session.get(Registrant, registrant_id)
+        registrant = session.get_one(Registrant, registrant_id)  # a response's registrant (FK)
         when = _at(FIRST_RUN + timedelta(days=rng.randint(1, span)), rng.randint(10, 18))
         tier = truth[registrant_id]
         agrees = proposed.get(registrant_id, (None,))[0] == tier
@@ -66,13 +77,16 @@ def replay(session: Session, *, as_of: date, seed: int = 2022) -> SegmentationRu
             actor_label="demo",
             at=when,
         )
-        session.add(
-            ContactLog(
-                registrant_id=registrant_id,
-                contacted_at=when,
-                channel=rng.choice(["meeting", "online", "online"]),
-                coordinator_id=coordinator.id if coordinator else None,
-            )
+        contacts.record_contact(
+            session,
+            vault,
+            registrant.public_id,
+            "interview",
+            at=when,
+            channel=rng.choice(["meeting", "online", "online"]),
+            coordinator=COORDINATOR if coordinator else None,
+            actor_label="demo",
+            now=funnel_demo.end_of(as_of),
         )
     session.commit()
     return segment.run(session, started_by="demo", now=_at(as_of))

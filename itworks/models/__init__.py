@@ -17,8 +17,9 @@ from .activity import (
     SurveyResponse,
     TierAssignment,
 )
-from .audit import AuditEvent
+from .audit import AuditChainHead, AuditEvent
 from .base import Base, new_public_id, utcnow
+from .coordinator import NurturePlan
 from .engagement import (
     FUNNEL_STAGES,
     ContactLog,
@@ -39,7 +40,10 @@ from .matching import (
     SettlingFollowUp,
     ThirdPartyProvision,
 )
+from .materials import EventMaterial
 from .outbox import OutboxMessage
+from .performance import PERFORMANCE_INDEXES, FigureGeneration  # noqa: F401  (indexes, cache)
+from .privacy import FieldHistory, PrivacyRequest
 from .ratelimit import RateLimitCounter
 from .registrants import ORIGINS, PERSONAL_FIELDS, Registrant, RegistrantIdentifier, UtmTouch
 from .users import ROLES, ApiToken, LoginFailure, LoginSession, User
@@ -59,6 +63,7 @@ __all__ = [
     "ROLES",
     "TIERS",
     "ApiToken",
+    "AuditChainHead",
     "AuditEvent",
     "Base",
     "Campaign",
@@ -67,6 +72,9 @@ __all__ = [
     "DataKey",
     "Event",
     "EventSignup",
+    "EventMaterial",
+    "NurturePlan",
+    "FieldHistory",
     "FiscalYearPlan",
     "Hire",
     "INVITATION_ANSWERS",
@@ -80,6 +88,7 @@ __all__ = [
     "LoginSession",
     "OUTBOX_STATUSES",
     "OutboxMessage",
+    "PrivacyRequest",
     "PROVISION_ITEMS",
     "SETTLING_OUTCOMES",
     "IntroductionStage",

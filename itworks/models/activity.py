@@ -73,7 +73,7 @@ class Event(PublicIdMixin, TimestampMixin, Base):
     __tablename__ = "events"
     __table_args__ = (
         sa.CheckConstraint(
-            "kind IN ('fair', 'study_session', 'meetup', 'seminar', 'other')", "kind"
+            "kind IN ('fair', 'study_session', 'meetup', 'company_exchange', 'other')", "kind"
         ),
         sa.CheckConstraint("fair_number IS NULL OR fair_number BETWEEN 1 AND 9", "fair_number"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ServiceError(Exception):
     """Base class for failures a user can act on."""
@@ -21,6 +23,6 @@ class InvalidInput(ServiceError):
     Messages never contain the submitted value: it may be personal data.
     """
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: Mapping[str, str]) -> None:
         super().__init__("invalid input: " + ", ".join(sorted(errors)))
         self.errors = dict(errors)

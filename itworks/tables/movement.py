@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from typing import cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -38,12 +39,12 @@ class Movement:
     @property
     def moved(self) -> int:
         """People tiered on both days whose tier changed."""
-        return int(sum(self.counts.at[a, b] for a in TIERS for b in TIERS if a != b))
+        return int(sum(cast(int, self.counts.at[a, b]) for a in TIERS for b in TIERS if a != b))
 
     @property
     def newly_tiered(self) -> int:
         """People without a tier on the first day who have one on the second."""
-        return int(sum(self.counts.at[NONE, b] for b in TIERS))
+        return int(sum(cast(int, self.counts.at[NONE, b]) for b in TIERS))
 
     def table(self, k: int | None = None) -> pd.DataFrame:
         """The counts with totals (``"計"``); small cells suppressed when ``k`` is given."""

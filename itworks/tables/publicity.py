@@ -8,14 +8,17 @@ touch); a merged duplicate's arrivals are the person's. Counting is in SQL.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from itworks.fiscal import Period
 from itworks.i18n import N_
-from itworks.models import Campaign, Company, Consultation, Hire, Registrant, UtmTouch
+from itworks.models import Campaign, Consultation, Hire, Registrant, UtmTouch
 from itworks.services.errors import InvalidInput
+from itworks.services.kpi import measures
 from itworks.services.kpi.counts import month_bucket, person_key
 from itworks.services.publicity import campaigns
 from itworks.tables import suppression
@@ -69,7 +72,7 @@ def _people(measure: str, period: Period) -> sa.Subquery:
             .select_from(Consultation)
             .join(Registrant, Registrant.id == Consultation.registrant_id)
             .where(
-                Consultation.kind == "career",
+                measures.career_consultation(),
                 Consultation.held_at >= start,
                 Consultation.held_at < cutoff,
             )
@@ -80,8 +83,8 @@ def _people(measure: str, period: Period) -> sa.Subquery:
             sa.select(person_key().label("person"))
             .select_from(Hire)
             .join(Registrant, Registrant.id == Hire.registrant_id)
-            .join(Company, Company.id == Hire.company_id)
-            .where(Hire.hired_at >= start, Hire.hired_at < cutoff, Company.shimane_it.is_(True))
+            .join(*measures.HIRE_EMPLOYER)
+            .where(Hire.hired_at >= start, Hire.hired_at < cutoff, measures.shimane_it_hire())
             .distinct()
         )
     return query.subquery()
@@ -171,9 +174,9 @@ def evaluation(
             f"{m}_{x}": shown.at[key, f"{m}_{x}"] for m in MEASURED for x in MODELS
         }
         for m in MEASURED:
-            n = shown.at[key, f"{m}_{model}"]
+            n: Any = shown.at[key, f"{m}_{model}"]  # an object cell: a count or a marker
             ok = c is not None and not suppression.is_hidden(n) and n > 0
-            row[f"cost_per_{m}"] = round(c.cost_yen / n) if ok else None
+            row[f"cost_per_{m}"] = round(c.cost_yen / n) if c is not None and ok else None
         if c is None:
             row.update(name=OTHER_LABEL, public_id=None)
         else:
@@ -245,7 +248,7 @@ def channel_mix(session: Session, period: Period, audience: Audience) -> Table:
         Column(c, "計" if c == total else campaigns.channel_label(c)) for c in published.columns
     ]
     out = [
-        {"month": "計" if m == total else f"{period.months[int(m)].month}月", **row.to_dict()}
+        {"month": "計" if m == total else f"{period.months[cast(int, m)].month}月", **row.to_dict()}
         for m, row in published.iterrows()
     ]
     return Table(

@@ -27,6 +27,7 @@ The four official headline totals of the KPI measures are never passed through h
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ def suppress_counts(
             break
         hidden[choice] = True
     out = pd.Series(list(values), index=counts.index, name=counts.name, dtype=object)
-    for position in np.flatnonzero(hidden):
+    for position in np.flatnonzero(hidden).tolist():
         out.iloc[position] = _marker(int(values[position]), k)
     return out
 
@@ -168,12 +169,16 @@ def _validated(values: np.ndarray, k: int) -> np.ndarray:
     return numeric.astype(np.int64)
 
 
+# A position: an int in a line, an (r, c) pair in a table.
+_Cell = TypeVar("_Cell", int, tuple[int, int])
+
+
 def _cheapest(
     values: np.ndarray,
     hidden: np.ndarray,
-    candidates: Iterable,
+    candidates: Iterable[_Cell],
     fixed: np.ndarray | None = None,
-) -> object | None:
+) -> _Cell | None:
     """Pick the visible candidate that costs least to hide: smallest non-zero first.
     Cells in ``fixed`` (published elsewhere) are never picked."""
     best = None

@@ -3,9 +3,9 @@ renderer (page, CSV, Excel sheet, JSON)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -71,9 +71,9 @@ class Table:
 
     def records(self) -> list[dict[str, Any]]:
         """Every row as a dict of all its keyed fields (for JSON)."""
-        return [
-            {k: clean(v) for k, v in row.items()} for row in self.frame.to_dict(orient="records")
-        ]
+        # The frame's column labels are the str keys of its fields (see frame()).
+        records = cast(list[dict[str, Any]], self.frame.to_dict(orient="records"))
+        return [{k: clean(v) for k, v in row.items()} for row in records]
 
 
 def clean(value: Any) -> Any:
@@ -95,16 +95,16 @@ def clean(value: Any) -> Any:
 
 
 def frame(
-    rows: Sequence[dict[str, Any]], index: Iterable[Any], keys: Sequence[str]
+    rows: Sequence[Mapping[Any, Any]], index: Iterable[Any], keys: Sequence[str]
 ) -> pd.DataFrame:
     """An object-dtype frame from row dicts (missing fields are None). Values stay the
     plain Python values (numpy scalars become ints and floats, NaN None): an int
     column with gaps does not turn into floats, and every value serialises as JSON."""
     rows = list(rows)
-    index = pd.Index(list(index), tupleize_cols=False)
+    labels = pd.Index(list(index), tupleize_cols=False)
     names = list(dict.fromkeys([*keys, *(name for row in rows for name in row)]))
     data = {
-        name: pd.Series([clean(row.get(name)) for row in rows], index=index, dtype=object)
+        name: pd.Series([clean(row.get(name)) for row in rows], index=labels, dtype=object)
         for name in names
     }
-    return pd.DataFrame(data, index=index, columns=names, dtype=object)
+    return pd.DataFrame(data, index=labels, columns=names, dtype=object)

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import logging
 import traceback
-from datetime import date, datetime
 
 from flask import Flask, make_response, render_template, request
-from flask_babel import format_date as babel_format_date
-from flask_babel import format_datetime as babel_format_datetime
-from flask_babel import format_decimal, format_percent, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .. import fiscal, i18n, japanese, vocabulary
-from . import access, auth, figures, funnel, main, notes, publicity, registrants, reports, surveys
+from .. import i18n, japanese, vocabulary
+from . import (
+    access,
+    auth,
+    figures,
+    funnel,
+    invitation_batches,
+    main,
+    notes,
+    publicity,
+    registrants,
+    reports,
+    surveys,
+)
+from . import audit as audit_pages
+from . import companies as company_pages
+from . import events as event_pages
 from . import invitations as invitation_pages
 from . import tiers as tier_pages
+from . import today as today_pages
 from .text import lazy_labels
 
 log = logging.getLogger(__name__)
@@ -46,43 +59,6 @@ def _finalize(value: object) -> object:
     # Every {{ … }} in a template: a Message a service raised or returned is shown
     # in the page's language, like a string marked with _() in the template itself.
     return value.translated(gettext) if isinstance(value, i18n.Message) else value
-
-
-def format_datetime(value: datetime | None) -> str:
-    """JST wall time with the fiscal year beside it: 2022-04-01 09:30 (令和4年度（FY2022）)."""
-    if value is None:
-        return "—"
-    # BABEL_DEFAULT_TIMEZONE is Asia/Tokyo: Flask-Babel converts to JST.
-    text = babel_format_datetime(value, "yyyy-MM-dd HH:mm")
-    return f"{text} ({fiscal.fy_display(fiscal.fiscal_year_of(value), _lang())})"
-
-
-def format_date(value: date | None) -> str:
-    if value is None:
-        return "—"
-    text = babel_format_date(value, "yyyy-MM-dd")
-    if _lang().startswith("ja"):
-        return f"{text}（{fiscal.wareki_date(value)}）"
-    return text
-
-
-def format_number(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value)
-
-
-def _pattern(digits: int, sign: bool = False) -> str:
-    body = "#,##0" + ("." + "0" * digits if digits else "")
-    return f"+{body};-{body}" if sign else body
-
-
-def format_share(value: float | None, digits: int = 0) -> str:
-    """0.123 → 12.3% (digits=1) in the page's locale."""
-    return "—" if value is None else format_percent(value, _pattern(digits) + "%")
-
-
-def format_fixed(value: float | None, digits: int = 1, sign: bool = False) -> str:
-    """A decimal with ``digits`` places (and its sign when ``sign``) in the page's locale."""
-    return "—" if value is None else format_decimal(value, _pattern(digits, sign))
 
 
 def _error(error: HTTPException | Exception):  # noqa: ANN202
@@ -131,17 +107,18 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(registrants.bp)
     app.register_blueprint(surveys.bp)
     app.register_blueprint(invitation_pages.bp)
+    app.register_blueprint(event_pages.bp)
+    app.register_blueprint(invitation_batches.bp)
+    app.register_blueprint(today_pages.bp)
+    app.register_blueprint(company_pages.bp)
+    app.register_blueprint(audit_pages.bp)
     tier_pages.init_app(app)
     app.before_request(access.enforce)
+    app.after_request(access.audit_download)
     app.register_error_handler(HTTPException, _error)
     app.register_error_handler(Exception, _error)
-    app.jinja_env.filters["dt"] = format_datetime
-    app.jinja_env.filters["d"] = format_date
-    app.jinja_env.filters["fy"] = lambda fy: fiscal.fy_display(fy, _lang())
-    app.jinja_env.filters["num"] = format_number
+    # Numbers, dates and fiscal years: the filters of web/figures.py (one place).
     app.jinja_env.filters["phone"] = japanese.display_phone
-    app.jinja_env.filters["pct"] = format_share
-    app.jinja_env.filters["fixed"] = format_fixed
     app.jinja_env.finalize = _finalize
     # The Japanese page shows the definitions in English too, read from the same catalogue.
     app.jinja_env.filters["in_language"] = i18n.translate

@@ -106,7 +106,7 @@ def _browse(
     return None if errors else found
 
 
-def _kept() -> dict[str, str]:
+def _kept() -> dict[str, Any]:
     return {name: value for name in FILTER_NAMES if (value := request.args.get(name, "").strip())}
 
 

@@ -51,6 +51,7 @@ def test_report_command_writes_the_workbook(runner, year, tmp_path) -> None:  # 
         "年度推移",
         "月次推移",
         "ファネル",
+        "初回連絡・定着",
         "広報評価",
         "アンケート集計結果",
         "イベント・フェア",

@@ -145,12 +145,21 @@ def authenticate(
             LoginFailure.username_hash == key, LoginFailure.failed_at > now - policy.window
         )
     )
+    recent = recent or 0  # COUNT always returns a row: never None in fact
     user = session.scalar(sa.select(User).where(User.username == (username or "").strip()))
     password_ok = crypto.verify_password(user.password_hash if user else None, password or "")
     if recent >= policy.max_failures or user is None or not user.active or not password_ok:
         session.add(LoginFailure(username_hash=key, failed_at=now))
         audit.record(
-            session, "login.failed", actor_label="anonymous", locked=recent >= policy.max_failures
+            session,
+            "login.failed",
+            actor_label="anonymous",
+            # The account only when it exists: a typed name that is no account
+            # may be a password typed into the wrong field.
+            entity_type="user" if user else None,
+            entity_id=user.username if user else None,
+            outcome="failed",
+            locked=recent >= policy.max_failures,
         )
         session.commit()
         raise LoginRefused()

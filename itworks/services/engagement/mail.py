@@ -38,6 +38,16 @@ TEMPLATES: dict[str, tuple[Message, Message]] = {
             "IT WORKS@島根"
         ),
     ),
+    "waitlist_promoted": (
+        N_("【IT WORKS@島根】%(event)s のお席をご用意できました"),
+        N_(
+            "%(name)s 様\n\n"
+            "IT WORKS@島根 です。キャンセル待ちでお申し込みいただいていた "
+            "%(event)s（%(when)s）に空きが出たため、お席をご用意しました。\n\n"
+            "ご都合が悪くなった場合は、このメールにご返信ください。\n"
+            "IT WORKS@島根"
+        ),
+    ),
     "contact_follow_up": (
         N_("【IT WORKS@島根】その後のご様子はいかがですか"),
         N_(

@@ -232,7 +232,7 @@ def validate_payload(
 ) -> tuple[Arrival, str | None]:
     """Validate a posted registration or fair application, reporting every field at once."""
     allowed = PERSON_FIELDS | ({"event"} if fair else set())
-    errors = {key: UNKNOWN_FIELD for key in payload if key not in allowed}
+    errors: dict[str, str] = {key: UNKNOWN_FIELD for key in payload if key not in allowed}
     arrival = None
     try:
         arrival = validate(payload, notice)

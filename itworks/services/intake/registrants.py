@@ -429,62 +429,35 @@ def view(
     return result
 
 
-@dataclass
-class RegistrantPage:
-    rows: list[RegistrantView]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def list_page(
-    session: Session, vault: Vault, *, actor: User, page: int = 1, page_size: int = 50
-) -> RegistrantPage:
-    """One page of live registrants, newest first, with names decrypted (audited)."""
-    live = sa.select(Registrant).where(Registrant.merged_into_id.is_(None))
-    total = session.scalar(sa.select(sa.func.count()).select_from(live.subquery())) or 0
-    page = max(1, page)
-    registrants = session.scalars(
-        live.order_by(Registrant.registered_at.desc(), Registrant.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant in registrants]
-    audit.record(
-        session,
-        "registrant.list",
-        actor=actor,
-        entity_type="registrant",
-        page=page,
-        shown=len(rows),
-    )
-    session.commit()
-    return RegistrantPage(rows=rows, total=total, page=page, page_size=page_size)
-
-
-def erase(
-    session: Session, public_id: str, *, actor: User | None = None, actor_label: str | None = None
-) -> None:
-    """Crypto-shred a registrant: destroy their data key and drop the ciphertexts.
-
-    Every copy of their personal fields, backups included, becomes unreadable;
-    the non-personal facts stay, so past KPI counts do not change.
-    """
-    registrant = get(session, public_id)
-    if registrant.erased_at is not None:
-        return
-    now = utcnow()
+def shred(registrant: Registrant, now: datetime) -> None:
+    """Destroy the registrant's data key and drop the row's ciphertexts, blind indexes,
+    referrer and birth year (no commit). The codes and dates stay, so counts do not
+    change. The whole person (notes, outbox, history) is itworks.services.privacy.erasure."""
     registrant.data_key.wrapped = None
     registrant.data_key.destroyed_at = now
     for name in PERSONAL_FIELDS:
         setattr(registrant, f"{name}_enc", None)
     # Forgotten means not recognised either: a later registration is a new person.
     registrant.identifiers.clear()
+    registrant.referrer = None
+    registrant.birth_year = None
     registrant.erased_at = now
+
+
+def erase(
+    session: Session, public_id: str, *, actor: User | None = None, actor_label: str | None = None
+) -> None:
+    """Crypto-shred a registrant's own row (see ``shred``); the ``itworks privacy erase``
+    service (itworks.services.privacy.erasure) also clears every related record.
+
+    Every copy of their ciphertexts becomes unreadable once no copy of the data key
+    is left (a backup of the key table is one: see the README); the non-personal
+    facts stay, so past KPI counts do not change.
+    """
+    registrant = get(session, public_id)
+    if registrant.erased_at is not None:
+        return
+    shred(registrant, utcnow())
     audit.record(
         session,
         "registrant.erase",

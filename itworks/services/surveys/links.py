@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from itworks.i18n import N_
 from itworks.models import InvitationRound, Registrant, SurveyLink, User, utcnow
 from itworks.services import audit
 from itworks.services.errors import Conflict, InvalidInput, NotFound
+from itworks.services.privacy import scope
 from itworks.services.surveys import responses as survey_responses
 from surveys.stats import difference_interval, wilson_interval
 
@@ -131,10 +132,14 @@ def submit(
     instrument = survey_responses.instrument_for(link.instrument_id, link.instrument_version)
     cleaned = survey_responses.clean(raw, instrument)
     now = now or utcnow()
-    claimed = session.execute(
-        sa.update(SurveyLink)
-        .where(SurveyLink.id == link.id, SurveyLink.used_at.is_(None))
-        .values(used_at=now)
+    # Session.execute() of an UPDATE returns a CursorResult (with rowcount); it is typed Result.
+    claimed = cast(
+        sa.CursorResult[Any],
+        session.execute(
+            sa.update(SurveyLink)
+            .where(SurveyLink.id == link.id, SurveyLink.used_at.is_(None))
+            .values(used_at=now)
+        ),
     ).rowcount
     if claimed != 1:
         session.rollback()
@@ -206,11 +211,7 @@ def create_round(
     )
     session.add(round_)
     session.flush()
-    query = (
-        sa.select(Registrant)
-        .where(Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None))
-        .order_by(Registrant.id)
-    )
+    query = sa.select(Registrant).where(scope.in_use()).order_by(Registrant.id)
     if registrant_ids is not None:
         query = query.where(Registrant.id.in_(list(registrant_ids)))
     members = list(session.scalars(query))
@@ -332,20 +333,21 @@ def report(session: Session, round_: InvitationRound) -> RoundReport:
             )
         )
     differences = []
-    control = results[0] if results else None
-    for other in results[1:]:
-        diff = difference_interval(
-            other.responded, other.invited, control.responded, control.invited
-        )
-        differences.append(
-            ArmDifference(
-                other.arm,
-                control.arm,
-                diff.difference if diff else None,
-                diff.low if diff else None,
-                diff.high if diff else None,
+    if results:  # every other arm against the first (the control)
+        control = results[0]
+        for other in results[1:]:
+            diff = difference_interval(
+                other.responded, other.invited, control.responded, control.invited
             )
-        )
+            differences.append(
+                ArmDifference(
+                    other.arm,
+                    control.arm,
+                    diff.difference if diff else None,
+                    diff.low if diff else None,
+                    diff.high if diff else None,
+                )
+            )
     return RoundReport(round_, results, differences)
 
 

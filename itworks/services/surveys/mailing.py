@@ -19,7 +19,7 @@ COLUMNS = ("name", "email", "arm", "url", "expires_at")
 class MailingRow:
     name: str | None
     email: str | None
-    arm: str
+    arm: str | None
     url: str
     expires_at: str
 

@@ -177,7 +177,8 @@ def history(session: Session, vault: Vault, registrant: Registrant) -> list[Resp
     ).all()
     views = []
     for row in rows:
-        free, unreadable = {}, False
+        free: dict[str, Any] = {}
+        unreadable = False
         try:
             text = registrants.open_for(
                 vault,

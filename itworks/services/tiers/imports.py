@@ -62,7 +62,8 @@ def _parse(session: Session, vault: Vault, line: int, values: dict[str, str]) ->
         reason = tiers.parse_reason(session, values.get("reason"))
     except InvalidInput as exc:
         errors.update(exc.errors)
-    if errors:
+    # registrant and tier are None only together with an error (see above).
+    if errors or registrant is None or tier is None:
         raise InvalidInput(errors)
     return _Row(line, registrant, tier, reason)
 

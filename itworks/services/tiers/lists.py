@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, selectinload
 from itworks.crypto import Vault
 from itworks.japanese import nfkc
 from itworks.models import Registrant, User
-from itworks.services import audit
+from itworks.services import audit, paging
 from itworks.services.errors import InvalidInput
 from itworks.services.intake import registrants
+from itworks.services.privacy import scope
 from itworks.services.tiers import segment
 from itworks.services.tiers.tiers import (
     CONFIRMING,
@@ -128,16 +129,8 @@ class TierRow:
 
 
 @dataclass
-class TierPage:
-    rows: list[TierRow]
-    total: int
-    page: int
-    page_size: int
+class TierPage(paging.Page[TierRow]):
     filter: TierFilter
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 def list_page(
@@ -165,7 +158,7 @@ def list_page(
         )
         .join(current, current.c.registrant_id == Registrant.id)
         .outerjoin(proposal, proposal.c.registrant_id == Registrant.id)
-        .where(Registrant.merged_into_id.is_(None), Registrant.erased_at.is_(None))
+        .where(scope.in_use())
     )
     if flt.tier:
         query = query.where(current.c.tier == flt.tier)
@@ -185,17 +178,17 @@ def list_page(
             proposal.c.tier == chosen.get("tier"),
             proposal.c.run_id == (run.id if run else None),
         )
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    order: tuple[Any, ...]
     if queue:
         order = (proposal.c.confidence.asc(), Registrant.registered_at.asc(), Registrant.id)
     else:
         order = (Registrant.registered_at.desc(), Registrant.id.desc())
-    found = session.execute(
-        query.options(selectinload(Registrant.data_key))
-        .order_by(*order)
-        .offset((flt.page - 1) * page_size)
-        .limit(page_size)
-    ).all()
+    found, total, _ = paging.fetch(
+        session,
+        query.options(selectinload(Registrant.data_key)).order_by(*order),
+        flt.page,
+        page_size,
+    )
     rows = []
     for registrant, tier, method, assigned_at, proposed, confidence, persona in found:
         personal, unreadable = registrants.decrypt_fields(vault, registrant, ("name", "name_kana"))

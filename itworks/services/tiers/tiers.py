@@ -238,7 +238,8 @@ def confirm(
     whatever later model runs propose, until a coordinator changes it.
     """
     errors: dict[str, str] = {}
-    code = reason_code = None
+    code = ""  # set below unless InvalidInput is raised
+    reason_code: str | None = None
     try:
         code = parse_tier(tier)
     except InvalidInput as exc:
