@@ -298,6 +298,59 @@ INCENTIVE_ARM_LABELS: dict[str, Message] = {
     "lottery": N_("抽選で謝礼"),
 }
 
+# ------------------------------------------------------------------ the registrant-handling flow
+# 登録者対応フローチャート: every step a registrant can be at and how one leads to the
+# next. /flow and the report draw it from these, so it shows what the service does:
+# the funnel's stages in order, the introduction's stages between 紹介 and 採用, and
+# from every step before a hire a drop-off (離脱) or a return to nurturing (育成).
+_BEFORE_INTRODUCTION = FUNNEL_STAGES[: FUNNEL_STAGES.index("introduced")]
+_INTRODUCTION_PATH = tuple(s for s in INTRODUCTION_OPEN_STATUSES if s != "introduced")
+FLOW_STEPS = (
+    *_BEFORE_INTRODUCTION[:2],
+    "tiered",
+    *_BEFORE_INTRODUCTION[2:3],
+    "invited",
+    *_BEFORE_INTRODUCTION[3:],
+    "introduced",
+    *_INTRODUCTION_PATH,
+    "hired",
+    "settling",
+    "nurturing",
+    "dropped_out",
+)
+FLOW_STEP_LABELS: dict[str, Message] = {
+    **STAGE_LABELS,
+    "tiered": N_("ティアの提案・確定"),
+    "invited": N_("イベントの案内"),
+    **{s: INTRODUCTION_STATUS_LABELS[s] for s in _INTRODUCTION_PATH},
+    "settling": N_("定着の確認"),
+    "nurturing": REGISTRANT_STATUS_LABELS["nurturing"],
+    "dropped_out": REGISTRANT_STATUS_LABELS["dropped_out"],
+}
+_HOW: dict[tuple[str, str], Message] = {
+    ("registered", "surveyed"): N_("個人リンクのアンケートに回答（面談で入力も）"),
+    ("surveyed", "tiered"): N_("分類がティアを提案し、面談のあとコーディネーターが確定"),
+    ("tiered", "consulted"): N_("ティアに合わせて連絡し、面談でキャリア相談"),
+    ("consulted", "invited"): N_("ティア・ペルソナ別にイベントへ案内（送信キュー）"),
+    ("invited", "applied"): N_("招待への返信、申込フォーム、またはコーディネーターが登録"),
+    ("applied", "attended"): N_("開催後に出欠を記録（定員を超えればキャンセル待ち）"),
+    ("attended", "introduced"): N_("本人の同意と第三者提供の記録のうえで企業へ紹介"),
+    ("consulted", "introduced"): N_("フェアを経ない個別マッチング"),
+    ("hired", "settling"): N_("採用の3か月後と12か月後に確認"),
+    ("nurturing", "consulted"): N_("次回連絡日に再連絡"),
+}
+FLOW_TRANSITIONS: tuple[tuple[str, str, Message | None], ...] = (
+    *(
+        (a, b, _HOW.get((a, b)))
+        for a, b in zip(FLOW_STEPS, FLOW_STEPS[1:], strict=False)
+        if b not in ("nurturing", "dropped_out") and a not in ("settling", "nurturing")
+    ),
+    ("consulted", "introduced", _HOW[("consulted", "introduced")]),
+    *((s, "nurturing", N_("育成に戻す（理由コードと次回連絡日）")) for s in FLOW_STEPS[:-4]),
+    *((s, "dropped_out", N_("離脱（理由コード）")) for s in FLOW_STEPS[:-4]),
+    ("nurturing", "consulted", _HOW[("nurturing", "consulted")]),
+)
+
 # Every code list with its labels, for the tests that check nothing is left unlabelled.
 LABELLED = {
     "tier": (TIERS, TIER_LABELS),
@@ -325,4 +378,5 @@ LABELLED = {
     "privacy_request_kind": (PRIVACY_REQUEST_KINDS, PRIVACY_REQUEST_KIND_LABELS),
     "privacy_outcome": (PRIVACY_OUTCOMES, PRIVACY_OUTCOME_LABELS),
     "privacy_answer_channel": (PRIVACY_ANSWER_CHANNELS, PRIVACY_ANSWER_CHANNEL_LABELS),
+    "flow_step": (FLOW_STEPS, FLOW_STEP_LABELS),
 }

@@ -94,7 +94,7 @@ def demo(host: str, port: int, no_serve: bool, count: int) -> None:
     from itworks.services.intake.arrivals import Notice
 
     instance = config.instance_path()
-    app, admin_password, _ = initialise(instance)
+    app, _, _ = initialise(instance)
     notice = Notice(app.config["PRIVACY_NOTICE_VERSION"], app.config["PRIVACY_NOTICE_TEXT"])
     result = run_service(
         app, demo_service.load, link_signer(app), notice, count=count, needs_vault=True
@@ -102,11 +102,15 @@ def demo(host: str, port: int, no_serve: bool, count: int) -> None:
     demo_service.write_demo_settings(instance)
     click.echo(f"instance: {instance}")
     click.echo(f"demo registrants: {result.registrants} (added now: {result.added})")
-    click.echo("demo logins (passwords are new on every run):")
+    click.echo("demo logins, one per role (passwords are new on every run):")
     for username, role, password in result.logins:
         click.echo(f"  {role:<12} {username:<18} {password}")
-    if admin_password:
-        click.echo(f"  {'admin':<12} {'admin':<18} {admin_password}")
+    # One admin login is printed: the demo's. The instance's own administrator
+    # (created by init, not a demo account) is named so nobody mistakes the two.
+    click.echo(
+        "the instance's own administrator 'admin' is not a demo login; "
+        "set its password with: itworks users set-password admin --password-stdin"
+    )
     if no_serve:
         return
     click.echo(f"URL: http://{host}:{port}/login")

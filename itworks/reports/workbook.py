@@ -23,6 +23,7 @@ from itworks.models import User
 from itworks.services import audit
 from itworks.tables import (
     events,
+    flow,
     kpi,
     notes,
     publicity,
@@ -113,6 +114,7 @@ def sheets(
             events.materials(session, period, audience),
         ],
         "半期メモ": [notes.notes(session, period, audience)],
+        "対応フロー": [flow.flowchart(audience)],
     }
 
 
@@ -236,6 +238,7 @@ SHEETS = (
     "アンケート集計結果",
     "イベント・フェア",
     "半期メモ",
+    "対応フロー",
 )
 
 

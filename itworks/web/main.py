@@ -6,13 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import metadata
 
-from flask import Blueprint, Response, current_app, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from itworks.services.kpi import notes
 from itworks.services.kpi import progress as kpi_progress
+from itworks.tables import flow as flow_table
 from itworks.tables import kpi, service_levels
 from itworks.tables.table import Table, clean
 
@@ -62,6 +71,7 @@ NAVIGATION: tuple[tuple[object | None, tuple[NavEntry, ...]], ...] = (
             NavEntry("publicity.index", _l("広報")),
             NavEntry("surveys.tallies", _l("アンケート集計")),
             NavEntry("tiers.movement", _l("ティアの推移")),
+            NavEntry("main.flow", _l("対応フロー")),
         ),
     ),
     (
@@ -116,7 +126,7 @@ def _is_current(endpoint: str) -> bool:
 
 
 # Up to this many links stand in the bar as they are; more are grouped into menus.
-FLAT_LINKS = 7
+FLAT_LINKS = 6
 
 
 def navigation(role: str | None = None) -> list[NavGroup]:
@@ -303,6 +313,26 @@ def _history() -> Table:
     measured_at = figures.as_of()
     period = Period.of(fiscal.fiscal_year_of(measured_at), measured_at)
     return kpi.history(db.session, period, figures.audience())
+
+
+@bp.get("/flow")
+@roles(*ALL_STAFF)
+def flow():
+    """Show the registrant-handling flowchart, drawn from the service's own steps."""
+    lang = figures.lang()
+    return render_template(
+        "main/flow.html",
+        steps=flow_table.steps(lang),
+        table=flow_table.flowchart(figures.audience(), lang=lang),
+    )
+
+
+@bp.get("/flow.csv")
+@roles(*ALL_STAFF)
+def flow_csv():
+    """Download the flowchart's transitions as CSV."""
+    table = flow_table.flowchart(figures.audience(), lang=figures.lang())
+    return figures.table_csv("flow.csv", table)
 
 
 @bp.get("/history")

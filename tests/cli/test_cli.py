@@ -147,6 +147,11 @@ def test_demo_loads_through_the_services_and_prints_logins(tmp_path: Path) -> No
     assert "demo registrants: 25" in result.stdout
     logins = re.findall(r"^\s+(\w+)\s+(demo-\w+)\s+(\S+)$", result.stdout, re.M)
     assert {role for role, _, _ in logins} == {"admin", "coordinator", "prefecture"}
+    # One admin login only, the demo's; the instance's own admin is named, not printed.
+    assert [line for line in result.stdout.splitlines() if line.split()[:1] == ["admin"]] == [
+        next(line for line in result.stdout.splitlines() if "demo-admin" in line)
+    ]
+    assert "'admin' is not a demo login" in result.stdout
     again = run_cli(instance, "demo", "--no-serve", "--registrants", "25")
     assert "added now: 0" in again.stdout
     config_text = (instance / "config.toml").read_text(encoding="utf-8")

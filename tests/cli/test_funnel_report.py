@@ -56,6 +56,7 @@ def test_report_command_writes_the_workbook(runner, year, tmp_path) -> None:  # 
         "アンケート集計結果",
         "イベント・フェア",
         "半期メモ",
+        "対応フロー",
     ]
     assert "令和4年度" in book["表紙"]["A2"].value
     kpi = _rows(book["KGI・KPI"])

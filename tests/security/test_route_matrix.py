@@ -33,6 +33,8 @@ ACCESS: dict[tuple[str, str], object] = {
     ("main.monthly_csv", "GET"): STAFF,
     ("main.dashboard_csv", "GET"): STAFF,
     ("main.plotly_js", "GET"): STAFF,
+    ("main.flow", "GET"): STAFF,
+    ("main.flow_csv", "GET"): STAFF,
     ("funnel.index", "GET"): STAFF,
     ("funnel.download", "GET"): STAFF,
     ("publicity.index", "GET"): STAFF,
