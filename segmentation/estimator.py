@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import persistence
 from ._typing import BoolArray, Features, FloatArray, IntArray, ObjectArray, TiersLike
-from .explain import Reason, explain_rows
+from .explain import Explanations, Reason, explain_arrays
 from .features import TIERS, FeatureLayout, prototypes
 from .kmeans import (
     anchored_kmeans,
@@ -25,6 +25,7 @@ from .kmeans import (
     sq_distances,
 )
 from .labelled import correction, fit_correction, prior_logits
+from .naive_bayes import em_rows, fit_naive_bayes, stack
 from .personas import Persona, find_personas, persona_weights
 from .validation import check_params, tier_indices
 
@@ -32,6 +33,17 @@ CLIP = 5.0
 """Scaled values are clipped to +/-CLIP so one extreme count cannot decide a tier."""
 
 _TIER_INDEX = {t: i for i, t in enumerate(TIERS)}
+
+
+class Assignment(NamedTuple):
+    """:meth:`ReadinessSegmenter.assign_explained`: everything a run stores, in one pass."""
+
+    table: pd.DataFrame
+    """What :meth:`ReadinessSegmenter.assign` returns."""
+    distances: FloatArray
+    """What :meth:`ReadinessSegmenter.transform` returns."""
+    explanations: Explanations
+    """What :meth:`ReadinessSegmenter.explain` returns, as arrays."""
 
 
 # scikit-learn ships no type information, so mypy sees its base classes as Any.
@@ -47,11 +59,12 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
     adds pseudo-members at the prototype, so the data refine the tiers but
     cannot turn one into another.
 
-    Confirmed tiers are also labels: a logistic correction of the k-means
-    logits is fitted on them, pulled towards zero (the prototype model) by
-    ``prior_strength`` (see :mod:`segmentation.labelled`). The fewer the
-    labels, the more the prototypes decide; without labels the model is the
-    k-means model alone.
+    Confirmed tiers are also labels: a naive Bayes of the answers is fitted
+    by EM on them and on the unconfirmed rows, then stacked on the k-means
+    logits with two weights fitted on the confirmed rows' leave-one-out
+    logits (see :mod:`segmentation.naive_bayes`). The fewer the labels, the
+    more the prototypes decide; without labels the model is the k-means
+    model alone.
 
     Unanswered questions (NaN, or ``<qid>:missing`` set) are left out of the
     distances: every tier loses the same columns, so the question favours no
@@ -69,8 +82,18 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
     seeding : {"constrained", "seeded"}, default="constrained"
         Whether confirmed rows keep their tier or only set the start.
     prior_strength : float, default=10.0
-        L2 penalty on the correction learnt from confirmed tiers; larger
-        trusts the prototypes longer. Ignored without confirmed tiers.
+        With ``learner="logistic"``: L2 penalty on the correction learnt from
+        confirmed tiers; larger trusts the prototypes longer. Ignored
+        otherwise and without confirmed tiers.
+    learner : {"naive_bayes_em", "naive_bayes", "logistic"}, default="naive_bayes_em"
+        How confirmed tiers are learnt. ``"naive_bayes_em"``: a naive Bayes
+        of the answers fitted by EM on the confirmed rows and, down-weighted,
+        the unconfirmed ones, stacked on the prototype model by weights
+        fitted on leave-one-out logits (see :mod:`segmentation.naive_bayes`).
+        ``"naive_bayes"``: the same from the confirmed rows alone.
+        ``"logistic"``: a logistic correction pulled towards the prototype
+        model (see :mod:`segmentation.labelled`). Kept for comparison
+        (``python -m segmentation.benchmark``).
     feature_weights : dict of str to float, optional
         Per-column weight overrides, keyed by feature name or question id
         (defaults in :data:`segmentation.features.DEFAULT_WEIGHTS`).
@@ -171,6 +194,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         anchor_weight: float = 1.0,
         seeding: str = "constrained",
         prior_strength: float = 10.0,
+        learner: str = "naive_bayes_em",
         feature_weights: dict[str, float] | None = None,
         max_iter: int = 100,
         tol: float = 1e-4,
@@ -180,6 +204,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         self.anchor_weight = anchor_weight
         self.seeding = seeding
         self.prior_strength = prior_strength
+        self.learner = learner
         self.feature_weights = feature_weights
         self.max_iter = max_iter
         self.tol = tol
@@ -226,6 +251,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         Z = self._scaled(imputed, weights)
         mask = self._observed(X, layout)
         raw_protos = prototypes(layout, X, self.statistics_, self.scale_)
+        del X, observed  # the scaled copies carry on (memory at 1,000,000 rows)
         protos = None if raw_protos is None else self._scaled(raw_protos, weights)
         rng = check_random_state(self.random_state)
         init, self.init_ = initial_centers(Z, mask, seeds, protos, rng)
@@ -256,15 +282,18 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         self.coef_ = self.intercept_ = None
         # One confirmed tier alone says nothing about the boundaries between tiers.
         if np.unique(seeds[labelled]).size >= 2:
-            Zm, m = np.where(mask, Z, 0.0), mask.astype(float)
-            self.coef_, self.intercept_ = fit_correction(
-                Zm[labelled],
-                m[labelled],
-                prior_logits(d2[labelled], self.temperature_),
-                seeds[labelled],
-                self.prior_strength,
-            )
-            labels = self._logits(Zm, m, d2).argmax(axis=1)
+            if self.learner == "logistic":
+                Zl = np.where(mask[labelled], Z[labelled], 0.0)
+                self.coef_, self.intercept_ = fit_correction(
+                    Zl,
+                    mask[labelled].astype(float),
+                    prior_logits(d2[labelled], self.temperature_),
+                    seeds[labelled],
+                    self.prior_strength,
+                )
+            else:
+                self.coef_, self.intercept_ = self._fit_naive_bayes(Z, mask, layout, seeds, d2)
+            labels = self._scores(Z, mask, d2).argmax(axis=1)
             if self.seeding == "constrained":
                 labels[labelled] = seeds[labelled]
             self.labels_ = self.classes_[labels]
@@ -278,6 +307,47 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             rng,
         )
         return self
+
+    def _fit_naive_bayes(
+        self,
+        Z: FloatArray,
+        mask: BoolArray,
+        layout: FeatureLayout,
+        seeds: IntArray,
+        d2: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:
+        """The semi-supervised naive Bayes stacked on the prior, as a linear correction.
+
+        The naive Bayes reads the answers back from the scaled space (so its
+        numbers are clipped as the distances' are) and is rewritten over
+        ``(Zm, m)``; the prior's logit ``-d2 / T`` is linear there too, up to
+        a per-row constant, so ``a * prior + c * nb`` is ``prior`` plus a
+        linear correction (see :mod:`segmentation.naive_bayes`).
+        """
+        w = self.weights_
+        used = w > 0
+        unit = np.where(used, self.scale_ / np.where(used, w, 1.0), 0.0)
+        rows = em_rows(seeds)  # the confirmed rows and a sample of the others
+        Xc = np.where(mask[rows], Z[rows] * unit + self.statistics_, np.nan)
+        fitted = fit_naive_bayes(
+            Xc,
+            mask[rows] & used,
+            layout,
+            w,
+            seeds[rows],
+            softmax_neg(d2[rows], self.temperature_),
+            unlabelled_weight=0.0 if self.learner == "naive_bayes" else None,
+        )
+        labelled = seeds >= 0
+        a, c = stack(prior_logits(d2[labelled], self.temperature_), fitted.loo, seeds[labelled])
+        C, T = self.cluster_centers_, self.temperature_
+        on_z = c * fitted.on * unit[:, None]
+        off_m = c * (fitted.off + fitted.on * self.statistics_[:, None] * used[:, None])
+        coef_z = (a - 1.0) * 2.0 * C.T / T + on_z
+        coef_m = -(a - 1.0) * (C * C).T / T + off_m
+        coef: FloatArray = np.vstack([coef_z, coef_m])
+        intercept: FloatArray = c * fitted.bias
+        return coef, intercept
 
     def _validate_fit_input(self, X: Features, feature_names: Sequence[str] | None) -> FloatArray:
         values: FloatArray = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -333,10 +403,13 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             return -d2
         return self._logits(np.where(mask, Z, 0.0), mask.astype(float), d2)
 
-    def _proba(self, Z: FloatArray, mask: BoolArray, d2: FloatArray) -> FloatArray:
+    def _proba(
+        self, Z: FloatArray, mask: BoolArray, d2: FloatArray, scores: FloatArray | None = None
+    ) -> FloatArray:
+        """Confidences; ``scores`` is ``_scores(Z, mask, d2)`` when the caller has it."""
         if getattr(self, "coef_", None) is None:
             return softmax_neg(d2, self.temperature_)
-        return softmax_neg(-self._scores(Z, mask, d2), 1.0)
+        return softmax_neg(-(self._scores(Z, mask, d2) if scores is None else scores), 1.0)
 
     def _space(self, X: Features) -> tuple[FloatArray, FloatArray, BoolArray, FloatArray]:
         check_is_fitted(self)
@@ -411,8 +484,20 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             ``runner_up`` and ``persona``; the index of ``X`` when it has one.
         """
         raw, Z, mask, d2 = self._space(X)
-        order = np.argsort(-self._scores(Z, mask, d2), axis=1, kind="stable")
-        proba = self._proba(Z, mask, d2)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return self._assign(raw, Z, mask, d2, self._scores(Z, mask, d2), index)
+
+    def _assign(
+        self,
+        raw: FloatArray,
+        Z: FloatArray,
+        mask: BoolArray,
+        d2: FloatArray,
+        scores: FloatArray,
+        index: pd.Index | None,
+    ) -> pd.DataFrame:
+        order = np.argsort(-scores, axis=1, kind="stable")
+        proba = self._proba(Z, mask, d2, scores)
         tier = order[:, 0]
         persona = np.full(raw.shape[0], None, dtype=object)
         if self.personas_:
@@ -423,7 +508,6 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             has = np.isfinite(pd2).any(axis=1)
             ids = np.array([p.id for p in self.personas_], dtype=object)
             persona[has] = ids[pd2[has].argmin(axis=1)]
-        index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(
             {
                 "tier": self.classes_[tier],
@@ -432,6 +516,25 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
                 "persona": persona,
             },
             index=index,
+        )
+
+    def assign_explained(
+        self, X: Features, feature_labels: Mapping[str, str] | None = None, top: int = 3
+    ) -> Assignment:
+        """:meth:`assign`, :meth:`transform` and :meth:`explain` of the same rows at once.
+
+        The scaled space, distances and scores are computed once instead of
+        three times; each part equals what its own method returns. The
+        explanations come as arrays (:meth:`Explanations.reasons` gives the
+        lists :meth:`explain` returns).
+        """
+        raw, Z, mask, d2 = self._space(X)
+        scores = self._scores(Z, mask, d2)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return Assignment(
+            self._assign(raw, Z, mask, d2, scores, index),
+            np.sqrt(d2),
+            self._explanations(raw, Z, mask, d2, scores, feature_labels, top),
         )
 
     def explain(
@@ -455,18 +558,31 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             margin over the runner-up tier it explains.
         """
         raw, Z, mask, d2 = self._space(X)
-        layout = FeatureLayout.from_names(list(self.feature_names_))
+        return self._explanations(
+            raw, Z, mask, d2, self._scores(Z, mask, d2), feature_labels, top
+        ).reasons()
+
+    def _explanations(
+        self,
+        raw: FloatArray,
+        Z: FloatArray,
+        mask: BoolArray,
+        d2: FloatArray,
+        scores: FloatArray,
+        feature_labels: Mapping[str, str] | None,
+        top: int,
+    ) -> Explanations:
         coef = getattr(self, "coef_", None)
-        return explain_rows(
+        return explain_arrays(
             Z,
             mask,
             self.cluster_centers_,
             d2,
             raw,
-            layout,
+            FeatureLayout.from_names(list(self.feature_names_)),
             feature_labels,
             top,
-            scores=None if coef is None else self._scores(Z, mask, d2),
+            scores=None if coef is None else scores,
             coef=coef,
             temperature=self.temperature_,
         )

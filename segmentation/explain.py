@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import text
+from ._typing import BoolArray, FloatArray, IntArray, ObjectArray
 from .features import FeatureLayout
 
 
@@ -148,6 +149,84 @@ def explain_rows(
         Per row, the questions that favoured the chosen tier, strongest first.
         Only questions that pushed towards the chosen tier are listed.
     """
+    return explain_arrays(
+        Z,
+        mask,
+        centers,
+        d2,
+        X_raw,
+        layout,
+        feature_labels,
+        top,
+        scores=scores,
+        coef=coef,
+        temperature=temperature,
+    ).reasons()
+
+
+@dataclass(frozen=True)
+class Explanations:
+    """The reasons of many rows as arrays, ``top`` slots per row, strongest first.
+
+    :meth:`reasons` turns them into :class:`Reason` lists; a caller that
+    stores thousands of rows can read the arrays directly instead (slot
+    ``k`` of row ``i`` is a reason when ``counted[i, k]``).
+
+    Attributes
+    ----------
+    questions : tuple of str
+        The question ids, indexed by ``question``.
+    question : numpy.ndarray of int, shape (n_samples, top)
+        The question in each slot.
+    text : numpy.ndarray of object, shape (n_samples, top)
+        The row's answer in words where ``counted``, else None.
+    share : numpy.ndarray of float, shape (n_samples, top)
+        The question's share of what pushed the row towards its tier.
+    counted : numpy.ndarray of bool, shape (n_samples, top)
+        Whether the slot holds a reason (the question pushed towards the tier).
+    """
+
+    questions: tuple[str, ...]
+    question: IntArray
+    text: ObjectArray
+    share: FloatArray
+    counted: BoolArray
+
+    def __len__(self) -> int:
+        return int(self.question.shape[0])
+
+    def reasons(self) -> list[list[Reason]]:
+        """Per row, the :class:`Reason` of every counted slot, strongest first."""
+        qids = self.questions
+        # Plain lists: building ~n*top objects from NumPy scalars is several times slower.
+        share = self.share.tolist()
+        positive = self.counted.tolist()
+        texts, ranked = self.text.tolist(), self.question.tolist()
+        return [
+            [
+                Reason(qids[g], words, sh)
+                for g, words, sh, ok in zip(ranked[i], texts[i], share[i], positive[i], strict=True)
+                if ok
+            ]
+            for i in range(len(ranked))
+        ]
+
+
+def explain_arrays(
+    Z: FloatArray,
+    mask: BoolArray,
+    centers: FloatArray,
+    d2: FloatArray,
+    X_raw: FloatArray,
+    layout: FeatureLayout,
+    feature_labels: Mapping[str, str] | None,
+    top: int,
+    *,
+    scores: FloatArray | None = None,
+    coef: FloatArray | None = None,
+    temperature: float = 1.0,
+) -> Explanations:
+    """:func:`explain_rows` as arrays (same parameters): see :class:`Explanations`."""
     questions = _questions(layout)
     group = np.zeros((len(layout.names), len(questions)))
     for g, q in enumerate(questions):
@@ -168,21 +247,12 @@ def explain_rows(
     pushed = np.maximum(np.where(by_question > 0, by_question, 0.0).sum(axis=1), 1e-12)
     ranked = np.argsort(-by_question, axis=1, kind="stable")[:, :top]
     strength = np.take_along_axis(by_question, ranked, axis=1)
-    texts = np.empty(ranked.shape, dtype=object)
+    counted = strength > 0
+    texts = np.full(ranked.shape, None, dtype=object)
     for g, q in enumerate(questions):
-        rows, slots = np.nonzero((ranked == g) & (strength > 0))
+        rows, slots = np.nonzero((ranked == g) & counted)
         if rows.size:
             texts[rows, slots] = _answer_texts(q, X_raw[rows], layout, feature_labels)
-    qids = [q.qid for q in questions]
-    # Plain lists: building ~n*top objects from NumPy scalars is several times slower.
-    share = (strength / pushed[:, None]).tolist()
-    positive = (strength > 0).tolist()
-    texts_l, ranked_l = texts.tolist(), ranked.tolist()
-    return [
-        [
-            Reason(qids[g], words, sh)
-            for g, words, sh, ok in zip(ranked_l[i], texts_l[i], share[i], positive[i], strict=True)
-            if ok
-        ]
-        for i in range(len(ranked_l))
-    ]
+    return Explanations(
+        tuple(q.qid for q in questions), ranked, texts, strength / pushed[:, None], counted
+    )

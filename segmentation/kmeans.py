@@ -47,7 +47,7 @@ def sq_distances(Z: FloatArray, centers: FloatArray, mask: BoolArray | None = No
 
 def _sq_distances(Zm: FloatArray, m: FloatArray | None, centers: FloatArray) -> FloatArray:
     # Zm has zeros where unobserved and m is the float mask, prepared once per fit.
-    zz: FloatArray = (Zm * Zm).sum(axis=1)[:, None]
+    zz: FloatArray = np.einsum("ij,ij->i", Zm, Zm)[:, None]  # no (n, p) temporary
     cc: FloatArray = (
         (centers * centers).sum(axis=1)[None, :] if m is None else m @ (centers * centers).T
     )

@@ -23,10 +23,13 @@ if TYPE_CHECKING:
     from .estimator import ReadinessSegmenter
 
 FORMAT = "itworks.segmentation/readiness-segmenter"
-FORMAT_VERSION = 2
-"""Bump when the document's layout changes; older readers then refuse it."""
+FORMAT_VERSION = 3
+"""Bump when the document's layout changes; older readers then refuse it.
 
-MODEL_VERSION = "1.1"
+3 added the ``learner`` parameter; documents of versions 1 and 2 still load
+(their correction, if any, is stored whole, so they predict as before)."""
+
+MODEL_VERSION = "1.2"
 """Version of the modelling method (prototypes, weights, scaling, label correction)."""
 
 
@@ -117,7 +120,10 @@ def loads(cls: type[ReadinessSegmenter], text: str) -> ReadinessSegmenter:
 def _build(cls: type[ReadinessSegmenter], doc: dict[str, Any]) -> ReadinessSegmenter:
     if list(doc["classes"]) != list(TIERS):
         raise ValueError(f"classes {doc['classes']} differ from {list(TIERS)}")
-    model = cls(**doc["params"])
+    params = dict(doc["params"])
+    if doc["format_version"] < 3:
+        params.setdefault("learner", "logistic")  # how models before version 3 learnt
+    model = cls(**params)
     names = [str(n) for n in doc["feature_names"]]
     model.feature_names_ = np.asarray(names, dtype=object)
     if doc["names_from_dataframe"]:

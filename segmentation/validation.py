@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 _TIER_INDEX = {t: i for i, t in enumerate(TIERS)}
 
+LEARNERS: tuple[str, ...] = ("naive_bayes_em", "naive_bayes", "logistic")
+"""How confirmed tiers are learnt (see :class:`segmentation.ReadinessSegmenter`)."""
+
 
 def tier_indices(y: object, n_samples: int) -> IntArray:
     """Turn a partial tier vector into cluster positions, -1 for unknown.
@@ -79,6 +82,8 @@ def check_params(est: ReadinessSegmenter) -> None:
         raise ValueError("anchor_weight must be a non-negative number")
     if not isinstance(est.prior_strength, numbers.Real) or not est.prior_strength >= 0:
         raise ValueError("prior_strength must be a non-negative number")
+    if est.learner not in LEARNERS:
+        raise ValueError(f"learner must be one of {', '.join(LEARNERS)}, got {est.learner!r}")
     if est.seeding not in ("constrained", "seeded"):
         raise ValueError(f"seeding must be 'constrained' or 'seeded', got {est.seeding!r}")
     if not isinstance(est.max_iter, numbers.Integral) or est.max_iter < 1:

@@ -1,4 +1,4 @@
-"""Benchmark: `itworks segment` on 100,000 registrants must finish in under 30 s.
+"""Benchmark: `itworks segment` on 100,000 registrants must finish in under 10 s.
 
 With 10% of them confirmed (10,000 labels), the fit learns a correction
 from every confirmed tier. Not part of the normal suite (it takes about a
@@ -11,7 +11,8 @@ with::
 The people are written straight into the tables (no encryption: segmentation
 never reads a personal field); the timed part is the whole command: reading
 the answers and engagement, fitting, explaining, writing 100,000 assignments
-and the run.
+and the run. It prints the time as a share of the limit and the CPU time per
+phase (less noisy than wall time on a shared machine).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 N = int(os.environ.get("ITWORKS_BENCH_ROWS", "100000"))
-LIMIT_SECONDS = 30.0
+LIMIT_SECONDS = float(os.environ.get("ITWORKS_BENCH_LIMIT", "10"))
+"""Issue 14: under 10 s end to end (it was 14.5 s)."""
 CONFIRMED_SHARE = float(os.environ.get("ITWORKS_BENCH_CONFIRMED", "0.10"))
 """10,000 of 100,000 confirmed: the fit learns from every confirmed tier (issue 12)."""
 FIT_LIMIT_SECONDS = 10.0
@@ -145,18 +147,55 @@ def _populate(session, n: int) -> None:  # noqa: ANN001
     session.commit()
 
 
-def test_segment_100k_under_30_seconds(app, session, runner) -> None:
+def _cpu_by_phase(monkeypatch) -> dict[str, float]:  # noqa: ANN001
+    """CPU seconds (process_time) spent in each phase of the run, outermost call only."""
+    from itworks.services.tiers import features, segment
+    from segmentation import ReadinessSegmenter
+
+    phases: dict[str, float] = {}
+    active: list[str] = []
+
+    def timed(owner, name: str, label: str) -> None:  # noqa: ANN001
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if active:
+                return original(*args, **kwargs)
+            active.append(label)
+            started = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                active.pop()
+                phases[label] = phases.get(label, 0.0) + time.process_time() - started
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    timed(features, "build", "features.build")
+    timed(ReadinessSegmenter, "fit", "fit")
+    timed(ReadinessSegmenter, "assign_explained", "assign+explain")
+    timed(segment, "measure", "measure (5 refits)")
+    timed(segment, "explanation_json", "explanation JSON")
+    timed(segment.AssignmentInsert, "__call__", "inserts")
+    return phases
+
+
+def test_segment_100k_under_10_seconds(app, session, runner, monkeypatch) -> None:  # noqa: ANN001
     _populate(session, N)
-    started = time.perf_counter()
+    phases = _cpu_by_phase(monkeypatch)
+    started, cpu = time.perf_counter(), time.process_time()
     result = runner.invoke(["segment", "--json"])
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     print(  # noqa: T201 - the figure is the point of a benchmark
-        f"\nitworks segment: {N:,} registrants in {elapsed:.1f} s "
-        f"(service {summary['duration_seconds']} s); "
-        f"model {summary['accuracy_vs_confirmed']:.3f} vs rule "
+        f"\nitworks segment: {N:,} registrants in {elapsed:.1f} s = {elapsed / LIMIT_SECONDS:.2f}"
+        f" of the {LIMIT_SECONDS:.0f} s limit (CPU {cpu:.1f} s; service "
+        f"{summary['duration_seconds']} s); model {summary['accuracy_vs_confirmed']:.3f} vs rule "
         f"{summary['baseline_accuracy_vs_confirmed']:.3f} on {summary['agreement']['n']} confirmed"
+        f"\nCPU by phase: "
+        + ", ".join(f"{label} {seconds:.2f} s" for label, seconds in phases.items())
+        + f", rest {cpu - sum(phases.values()):.2f} s"
     )
     assert summary["registrants"] == N
     assert elapsed < LIMIT_SECONDS

@@ -93,6 +93,10 @@ def test_fit_assign_override_refit_keeps_the_override_and_the_history(app, sessi
     assert second.metrics["confirmed_sizes"]["one_option"] == 1
     assert "accuracy_vs_confirmed" in second.metrics
     assert "baseline_accuracy_vs_confirmed" in second.metrics
+    # The run report carries the out-of-fold reliability table of the confidence.
+    bands = second.metrics["reliability"]
+    assert sum(b["n"] for b in bands) == second.metrics["agreement"]["n"] == 1
+    assert all(b["share_correct"] in (None, 0.0, 1.0) for b in bands)
     # A coordinator changing their mind is the new current tier.
     tiers.confirm(session, public_id, "move_now", actor=coordinator, at=NOW + timedelta(days=3))
     assert tiers.current_tiers(session)[registrant_id] == ("move_now", "coordinator")

@@ -4,17 +4,20 @@ registrant and record the run with its metrics and the fitted model (JSON).
 Proposals never replace anything: each run adds one ``model`` assignment per
 registrant, so earlier proposals stay as history, and a coordinator's or an
 import's confirmation keeps winning over them (see ``services.tiers``).
-Confirmed tiers seed the fit, and the run measures the model and the rule
-baseline against them out of fold.
+Confirmed tiers are the labels the fit learns from (see
+``segmentation.naive_bayes``), and the run measures the model and the rule
+baseline against them out of fold, with a reliability table of the confidence.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer
 from threadpoolctl import threadpool_limits
 
-from itworks.database import begin_write
+from itworks.database import BulkInsert, begin_write
 from itworks.i18n import N_
 from itworks.models import SegmentationRun, TierAssignment, User, utcnow
 from itworks.services import audit
@@ -31,6 +34,8 @@ from itworks.services.errors import Conflict, NotFound
 from itworks.services.surveys import responses as survey_responses
 from itworks.services.tiers import features as segment_features
 from segmentation import MODEL_VERSION, TIERS, Persona, ReadinessSegmenter, rule_tiers
+from segmentation.evaluation import reliability
+from segmentation.explain import Explanations
 from segmentation.metrics import agreement, silhouette
 
 Progress = Callable[[int], None]
@@ -90,7 +95,7 @@ def _plain(value: Any) -> Any:
 
 def out_of_fold(
     X: np.ndarray, confirmed: np.ndarray, names: list[str], *, random_state: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predict each confirmed row with a model that did not see its tier.
 
     Confirmed rows are split into up to ``CV_FOLDS`` folds; for each fold the
@@ -100,16 +105,16 @@ def out_of_fold(
 
     Returns
     -------
-    rows, predicted
-        Positions in ``X`` of the evaluated confirmed rows, and the tier the
-        model gave each.
+    rows, predicted, confidence
+        Positions in ``X`` of the evaluated confirmed rows, the tier the
+        model gave each and its confidence in that tier.
     """
     rng = np.random.default_rng(random_state)
     known = np.flatnonzero(np.array([t is not None for t in confirmed], dtype=bool))
     if known.size > CV_MAX_CONFIRMED:
         known = np.sort(rng.choice(known, CV_MAX_CONFIRMED, replace=False))
     if known.size == 0:
-        return known, np.empty(0, dtype=object)
+        return known, np.empty(0, dtype=object), np.empty(0)
     unknown = np.flatnonzero(np.array([t is None for t in confirmed], dtype=bool))
     room = max(0, CV_MAX_ROWS - known.size)
     if unknown.size > room:
@@ -117,14 +122,17 @@ def out_of_fold(
     sample = np.concatenate([known, unknown])
     X_s, y_s = X[sample], confirmed[sample].copy()
     predicted = np.empty(known.size, dtype=object)
+    confidence = np.zeros(known.size)
     folds = np.array_split(rng.permutation(known.size), min(CV_FOLDS, known.size))
     for fold in folds:
         y_fold = y_s.copy()
         y_fold[fold] = None
         model = ReadinessSegmenter(random_state=random_state, n_personas_per_tier=1)
         model.fit(X_s, y_fold, feature_names=names)
-        predicted[fold] = model.predict(X_s[fold])
-    return known, predicted
+        proba = model.predict_proba(X_s[fold])
+        predicted[fold] = model.classes_[proba.argmax(axis=1)]
+        confidence[fold] = proba.max(axis=1)
+    return known, predicted, confidence
 
 
 def measure(
@@ -133,8 +141,12 @@ def measure(
     proposed: np.ndarray,
     *,
     random_state: int = 0,
+    distances: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Cluster sizes, silhouette and agreement with the confirmed tiers (model vs rule)."""
+    """Cluster sizes, silhouette and agreement with the confirmed tiers (model vs rule).
+
+    ``distances`` is ``model.transform(features.X)`` when the caller has it already.
+    """
     X, names, confirmed = features.X, features.names, features.confirmed
     sizes = Counter(proposed.tolist())
     metrics: dict[str, Any] = {
@@ -143,18 +155,25 @@ def measure(
         "confirmed": int(sum(t is not None for t in confirmed)),
         "cluster_sizes": {t: int(sizes.get(t, 0)) for t in TIERS},
         "confirmed_sizes": {t: int(sum(c == t for c in confirmed)) for t in TIERS},
-        "silhouette": silhouette(model.transform(X), proposed, random_state=random_state)
+        "silhouette": silhouette(
+            model.transform(X) if distances is None else distances,
+            proposed,
+            random_state=random_state,
+        )
         if len(features) > 2
         else None,
         "n_iter": int(model.n_iter_),
         "init": model.init_,
     }
-    rows, predicted = out_of_fold(X, confirmed, names, random_state=random_state)
+    rows, predicted, confidence = out_of_fold(X, confirmed, names, random_state=random_state)
     if rows.size:
         truth = confirmed[rows]
         ours = agreement(truth, predicted)
         rule = agreement(truth, rule_tiers(X[rows], names))
         metrics.update(
+            # Proposed confidence against share correct, out of fold: calibrated
+            # when each band's share correct is near its mean confidence.
+            reliability=reliability(confidence, predicted == truth),
             accuracy_vs_confirmed=ours["accuracy"],
             baseline_accuracy_vs_confirmed=rule["accuracy"],
             kappa_vs_confirmed=ours["kappa"],
@@ -184,6 +203,44 @@ def run(
     consultations, confirmations before it); the demo uses it to replay the
     year. Everything is written in one transaction.
     """
+    with paused_collector():
+        return _run(
+            session,
+            started_by=started_by,
+            actor=actor,
+            now=now,
+            random_state=random_state,
+            progress=progress,
+        )
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a run's duration.
+
+    A run makes millions of small containers (answers, rows, explanations)
+    that are all still alive, so every automatic collection walks all of them
+    again: about a third of the time went there. Plain reference counting still
+    frees everything; the collector resumes (as it was) when the run ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(
+    session: Session,
+    *,
+    started_by: str,
+    actor: User | None,
+    now: datetime | None,
+    random_state: int,
+    progress: Progress | None,
+) -> SegmentationRun:
     clock = time.perf_counter()
     now = now or utcnow()
     report = progress or (lambda _done: None)
@@ -202,11 +259,14 @@ def run(
             X, features.confirmed, feature_names=names
         )
         report(45)
-        assigned = model.assign(X)
+        # assign, transform and explain in one pass over the rows (same results).
+        done = model.assign_explained(X, feature_labels=labels, top=TOP_REASONS)
+        assigned = done.table
         proposed = assigned["tier"].to_numpy(dtype=object)
-        metrics = measure(model, features, proposed, random_state=random_state)
+        metrics = measure(
+            model, features, proposed, random_state=random_state, distances=done.distances
+        )
         report(60)
-        reasons = model.explain(X, feature_labels=labels, top=TOP_REASONS)
     words = persona_words(model.personas_, labels)
     members = Counter(assigned["persona"].tolist())
     metrics["personas"] = [
@@ -228,29 +288,20 @@ def run(
     session.flush()
     confidence = assigned["confidence"].to_numpy(dtype=float).tolist()
     persona_ids = assigned["persona"].tolist()
+    tiers = proposed.tolist()
     ids = features.registrant_ids.tolist()
     total = len(ids)
+    insert = AssignmentInsert(
+        session, method="model", assigned_at=now, model_version=MODEL_VERSION, run_id=record.id
+    )
+    explanations = insert.explanations(done.explanations)
     for start in range(0, total, INSERT_BATCH):
         stop = min(start + INSERT_BATCH, total)
-        insert_assignments(
-            session,
+        insert(
             [
-                {
-                    "registrant_id": ids[i],
-                    "tier": proposed[i],
-                    "method": "model",
-                    "assigned_at": now,
-                    "model_version": MODEL_VERSION,
-                    "confidence": confidence[i],
-                    "persona": words.get(persona_ids[i]),
-                    "explanation": [
-                        {"feature": r.feature, "text": r.text, "share": round(r.share, 3)}
-                        for r in reasons[i]
-                    ],
-                    "run_id": record.id,
-                }
+                (ids[i], tiers[i], confidence[i], words.get(persona_ids[i]), explanations[i])
                 for i in range(start, stop)
-            ],
+            ]
         )
         report(70 + 30 * stop // total)
     elapsed = time.perf_counter() - clock
@@ -272,7 +323,56 @@ def run(
     return record
 
 
-_COPY_COLUMNS = (
+def explanation_lists(explanations: Explanations) -> list[list[dict[str, Any]]]:
+    """What an assignment stores as its explanation, per row: feature, words and share
+    (rounded to 3 places) of each reason, strongest first."""
+    qids = explanations.questions
+    share = explanations.share.tolist()
+    counted = explanations.counted.tolist()
+    texts, ranked = explanations.text.tolist(), explanations.question.tolist()
+    return [
+        [
+            {"feature": qids[g], "text": words, "share": round(sh, 3)}
+            for g, words, sh, ok in zip(ranked[i], texts[i], share[i], counted[i], strict=True)
+            if ok
+        ]
+        for i in range(len(ranked))
+    ]
+
+
+def explanation_json(explanations: Explanations, *, ensure_ascii: bool = True) -> list[str]:
+    """:func:`explanation_lists` as JSON text, exactly what ``json.dumps`` makes of each
+    list, built from the few distinct (question, words) pairs instead of 300,000 dicts."""
+    qids = explanations.questions
+    heads: dict[tuple[int, str], str] = {}
+    share = explanations.share.tolist()
+    counted = explanations.counted.tolist()
+    texts, ranked = explanations.text.tolist(), explanations.question.tolist()
+    out = []
+    for g_row, t_row, s_row, ok_row in zip(ranked, texts, share, counted, strict=True):
+        parts = []
+        for g, words, sh, ok in zip(g_row, t_row, s_row, ok_row, strict=True):
+            if not ok:
+                continue
+            head = heads.get((g, words))
+            if head is None:
+                head = heads[g, words] = (
+                    '{"feature": '
+                    + json.dumps(qids[g], ensure_ascii=ensure_ascii)
+                    + ', "text": '
+                    + json.dumps(words, ensure_ascii=ensure_ascii)
+                    + ', "share": '
+                )
+            number = round(sh, 3)
+            # float.__repr__ is how json writes a finite float.
+            parts.append(
+                f"{head}{number!r}}}" if math.isfinite(number) else f"{head}{json.dumps(number)}}}"
+            )
+        out.append("[" + ", ".join(parts) + "]")
+    return out
+
+
+ASSIGNMENT_COLUMNS = (
     "registrant_id",
     "tier",
     "method",
@@ -283,27 +383,74 @@ _COPY_COLUMNS = (
     "explanation",
     "run_id",
 )
+_ASSIGNED_AT = ASSIGNMENT_COLUMNS.index("assigned_at")
+_EXPLANATION = ASSIGNMENT_COLUMNS.index("explanation")
 
 
-def insert_assignments(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk-insert assignments in the session's transaction.
+class AssignmentInsert:
+    """Bulk-insert one run's assignments in the session's transaction.
 
-    PostgreSQL gets COPY, several times faster than a batched INSERT for
-    100,000 rows; other engines get an executemany INSERT.
+    Each call takes rows ``(registrant_id, tier, confidence, persona,
+    explanation)``, the explanation as :meth:`explanations` gives it; method,
+    time, model version and run are the same for every row. PostgreSQL gets
+    COPY, several times faster than a batched INSERT for 100,000 rows; other
+    engines get one executemany INSERT per call (``database.BulkInsert``: no
+    ORM objects, no per-row statement compiling), with the shared time
+    converted once and the explanation written as the JSON text it already is.
     """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        session.execute(sa.insert(TierAssignment), rows)
-        return
-    table = TierAssignment.__table__.name
-    statement = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                values = [row.get(c) for c in _COPY_COLUMNS]
-                if values[7] is not None:  # explanation: COPY takes the JSON text
-                    values[7] = json.dumps(values[7], ensure_ascii=False)
-                copy.write_row(values)
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        method: str,
+        assigned_at: datetime,
+        model_version: str | None,
+        run_id: int,
+    ) -> None:
+        self.connection = session.connection()
+        dialect = self.connection.dialect
+        self.bulk: BulkInsert | None = None
+        self.json_text = True
+        self.ensure_ascii = False  # PostgreSQL's json keeps the text COPY gives it
+        at: Any = assigned_at
+        if dialect.name != "postgresql":
+            self.bulk = BulkInsert(self.connection, TierAssignment.__table__, ASSIGNMENT_COLUMNS)
+            processors = dict(self.bulk.processors)
+            if _ASSIGNED_AT in processors:
+                at = processors[_ASSIGNED_AT](assigned_at)
+            # The JSON column's processor is json.dumps (unless the engine names its own
+            # serializer): give it the JSON text directly.
+            self.json_text = getattr(dialect, "_json_serializer", None) in (None, json.dumps)
+            self.ensure_ascii = True
+            done = {_ASSIGNED_AT, _EXPLANATION} if self.json_text else {_ASSIGNED_AT}
+            self.bulk.processors = [(i, p) for i, p in self.bulk.processors if i not in done]
+        self.constants = (method, at, model_version, run_id)
+
+    def explanations(self, explanations: Explanations) -> list[Any]:
+        """The explanation of every row as this insert takes it (JSON text or lists)."""
+        if self.json_text:
+            return explanation_json(explanations, ensure_ascii=self.ensure_ascii)
+        return explanation_lists(explanations)
+
+    def __call__(self, rows: list[tuple[Any, ...]]) -> None:
+        method, at, version, run_id = self.constants
+        full = [
+            (registrant, tier, method, at, version, confidence, persona, explanation, run_id)
+            for registrant, tier, confidence, persona, explanation in rows
+        ]
+        if self.bulk is not None:
+            self.bulk(full)
+            return
+        table = TierAssignment.__table__.name
+        statement = f"COPY {table} ({', '.join(ASSIGNMENT_COLUMNS)}) FROM STDIN"
+        driver = self.connection.connection.driver_connection
+        if driver is None:  # a checked-out connection always has one
+            raise RuntimeError("no driver connection for COPY")
+        with driver.cursor() as cursor:
+            with cursor.copy(statement) as copy:
+                for row in full:
+                    copy.write_row(row)
 
 
 def latest_run(session: Session) -> SegmentationRun | None:

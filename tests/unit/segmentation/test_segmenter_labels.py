@@ -113,3 +113,58 @@ def test_prior_strength_must_be_non_negative(hard):
     X, _ = hard
     with pytest.raises(ValueError, match="prior_strength"):
         ReadinessSegmenter(prior_strength=-1).fit(X)
+
+
+def test_the_em_learner_beats_the_labels_alone_and_the_logistic_correction(hard):
+    """The comparison behind the default (``python -m segmentation.benchmark``)."""
+    X, y = hard
+    confirmed = _confirm(y, 0.1)
+    rows = confirmed.isna().to_numpy()
+    params = {"random_state": 0, "n_personas_per_tier": 1}
+    score = {
+        learner: _accuracy(
+            ReadinessSegmenter(learner=learner, **params).fit(X, confirmed), X, y, rows
+        )
+        for learner in ("naive_bayes_em", "naive_bayes", "logistic")
+    }
+    assert score["naive_bayes_em"] > score["naive_bayes"]
+    assert score["naive_bayes_em"] > score["logistic"] + 0.01
+
+
+def test_confidence_is_calibrated_out_of_fold(hard):
+    from segmentation.evaluation import evaluate
+
+    X, y = hard
+    result = evaluate(X, _confirm(y, 0.1), params={"n_personas_per_tier": 1})
+    bands = [b for b in result["reliability"] if b["n"] >= 30]
+    assert len(bands) >= 3
+    n = sum(b["n"] for b in bands)
+    # Weighted gap between proposed confidence and share correct, band by band.
+    gap = sum(b["n"] * abs(b["mean_confidence"] - b["share_correct"]) for b in bands) / n
+    assert gap < 0.06
+    assert bands[-1]["share_correct"] > bands[0]["share_correct"] + 0.2
+
+
+def test_leave_one_out_logits_never_use_the_rows_own_tier():
+    from segmentation.features import FeatureLayout
+    from segmentation.naive_bayes import fit_naive_bayes
+
+    rng = np.random.default_rng(0)
+    n = 200
+    X = np.column_stack([rng.random(n) < 0.5, np.zeros(n)]).astype(float)
+    X[0, 1] = 1.0  # an answer only the first confirmed row gave
+    seeds = np.arange(n) % 4
+    layout = FeatureLayout.from_names(["a=yes", "b=yes"])
+    mask = np.ones_like(X, dtype=bool)
+    fit = fit_naive_bayes(X, mask, layout, np.ones(2), seeds, np.full((n, 4), 0.25))
+    in_sample = X @ fit.on + mask @ fit.off + fit.bias
+    # Its own tick raised its own tier in sample; left out, the tier looks like the others.
+    assert in_sample[0, 0] > in_sample[0, 1:].max() + 0.5
+    assert fit.loo[0, 0] < in_sample[0, 0] - 0.5
+    np.testing.assert_allclose(fit.loo[0, 1:], in_sample[0, 1:])
+
+
+def test_learner_must_be_known(hard):
+    X, _ = hard
+    with pytest.raises(ValueError, match="learner"):
+        ReadinessSegmenter(learner="magic").fit(X)

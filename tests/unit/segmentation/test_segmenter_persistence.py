@@ -93,3 +93,17 @@ def test_unfitted_model_cannot_be_saved():
 
     with pytest.raises(NotFittedError):
         ReadinessSegmenter().to_json()
+
+
+def test_a_version_2_document_loads_as_the_logistic_learner_it_was():
+    from segmentation.synthetic import make_hard_registrants
+
+    X, y = make_hard_registrants(400, random_state=3)
+    confirmed = y.where(np.arange(len(y)) % 5 == 0, None)
+    fitted = ReadinessSegmenter(random_state=0, n_personas_per_tier=1, learner="logistic")
+    doc = json.loads(fitted.fit(X, confirmed).to_json())
+    doc["format_version"] = 2
+    del doc["params"]["learner"]
+    loaded = ReadinessSegmenter.from_json(json.dumps(doc))
+    assert loaded.learner == "logistic"
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
