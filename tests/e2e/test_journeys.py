@@ -417,12 +417,20 @@ def test_coordinator_confirms_a_tier_records_a_consultation_and_invites(  # noqa
         and r["tier_method"] == "model"
     ]
     assert candidates, "the demo has no registrant with a proposed move_now tier"
-    person = candidates[0]
 
     page.set_viewport_size(WIDE)
     _login(page, server, logins, "coordinator")
     assert page.url == server.url + "/today"
     shots.take(page, "today")
+    # Someone not hired yet, so that their hire below moves the KGI by one.
+    person = None
+    for candidate in candidates[:20]:
+        page.goto(server.url + "/registrants/" + candidate["public_id"])
+        if page.locator("#settling-form").count() == 0:
+            person = candidate
+            break
+    assert person, "every move_now candidate is already hired"
+    page.goto(server.url + "/today")
 
     # Find the registrant by email: the form posts the term (never in the URL).
     with page.expect_navigation():
@@ -501,6 +509,31 @@ def test_coordinator_confirms_a_tier_records_a_consultation_and_invites(  # noqa
     assert len(new) == shown
     assert {m["template"] for m in new} == {"event_invitation"}
     assert len({m["registrant"] for m in new}) == shown
+
+    # Introduce them to a company (the third-party provision first), move the
+    # introduction to a hire, and the dashboard's KGI rises by one.
+    page.goto(server.url + "/")
+    hires_before = int(page.locator("#measure-hires p.figure strong").inner_text().replace(",", ""))
+    page.goto(server.url + "/registrants/" + person["public_id"])
+    form = page.locator("#introduction-form form", has=page.locator("#introduction-company"))
+    form.locator("select[name=company]").select_option(index=1)  # 0: the placeholder
+    for item in ("name", "email"):
+        form.locator(f"input[name=items][value={item}]").check()
+    form.locator("input[name=consent_at]").fill("2022-11-19 10:00")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    errors = page.locator("#introduction-form [role=alert]").all_inner_texts()
+    assert page.locator("#stage-form form").count() == 1, errors
+    stage = page.locator("#stage-form form")
+    stage.locator("select[name=stage]").select_option("hired")
+    with page.expect_navigation():
+        stage.locator("button[type=submit]").click()
+    assert page.locator("#settling-form").count() == 1, _flash(page)
+    shots.take(page, "hired")
+    page.goto(server.url + "/")
+    hires_after = int(page.locator("#measure-hires p.figure strong").inner_text().replace(",", ""))
+    assert hires_after == hires_before + 1
+    shots.take(page, "dashboard-after-hire")
     assert page.console_errors == []
 
 
