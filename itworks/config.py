@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "AS_OF_DATE": None,
     "CURRENT_FISCAL_YEAR": None,
     "PAGE_SIZE": 50,
+    # A name/kana search on the registrant list decrypts at most this many
+    # registrants (newest first, after the filters); the page says when more match.
+    "SEARCH_SCAN_LIMIT": 5000,
     "RECONTACT_DAYS": {"move_now": 14, "few_years": 90, "region_undecided": 60, "one_option": 180},
     "TIER_LOW_CONFIDENCE": 0.6,
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",

@@ -1,8 +1,8 @@
 """Registrant pages for coordinators (personal data: never for prefecture staff).
 
-The list searches one person exactly (email or phone through the blind index, or
-the public id) and filters by tier, status, origin and prefecture. A person's page
-shows their record, tier, survey answers and timeline, with the forms a
+The list searches by email or phone (blind index), by public id, or by part of a
+name or kana (a bounded, audited scan), and filters by tier, status, origin and
+prefecture. A person's page shows their record, tier, survey answers and timeline, with the forms a
 coordinator uses there: record a consultation or contact, start an introduction
 (the third-party provision is recorded first), move an introduction's stage,
 mark a drop-off or a return to nurturing, record a settling-in check.
@@ -137,6 +137,7 @@ def _list(args, page: int):  # noqa: ANN001, ANN202
             page=page,
             page_size=int(current_app.config["PAGE_SIZE"]),
             flt=flt,
+            scan_limit=int(current_app.config["SEARCH_SCAN_LIMIT"]),
         )
     except InvalidInput as exc:
         db.session.rollback()
@@ -177,9 +178,13 @@ def index():
 @bp.post("/")
 @roles(*PERSONAL_DATA)
 def search():
-    """The same list searched by email, phone or public id. The page's search form
-    posts here, so an email or phone never appears in a URL, a log or the history."""
-    return _list(request.form, 1)
+    """The same list searched by name, kana, email, phone or public id. The page's
+    search form (and the pager of a search) posts here, so the term never appears
+    in a URL, a log or the history."""
+    page = request.form.get("page", 1, type=int) or 1
+    if not 1 <= page <= MAX_PAGE:
+        abort(400)
+    return _list(request.form, page)
 
 
 # ----------------------------------------------------------------- one registrant

@@ -1,5 +1,12 @@
-"""The registrant list: search by one exact identifier, filters by tier, status,
-U/I-turn and prefecture, and one page at a time with names decrypted (audited)."""
+"""The registrant list: search by one exact identifier or by name/kana, filters by
+tier, status, U/I-turn and prefecture, and one page at a time with names decrypted
+(audited).
+
+An email or phone is found through its blind index, a public id directly. A name
+or kana term is matched by a bounded, audited decrypted scan: the newest
+SEARCH_SCAN_LIMIT registrants in use that pass the filters have their name and
+kana decrypted and compared; the page says when more were left unsearched, and
+the audit records how many were scanned and matched, never the term."""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from itworks import japanese
 from itworks.crypto import Vault
@@ -26,7 +33,7 @@ from itworks.models import (
 from itworks.models.base import NEW_PUBLIC_ID_SHAPE
 from itworks.services import audit, paging
 from itworks.services.errors import InvalidInput
-from itworks.services.intake.registrants import RegistrantView, summarize
+from itworks.services.intake.registrants import RegistrantView, decrypt_fields, summarize
 from itworks.services.privacy import scope
 from itworks.services.tiers import tiers
 from itworks.vocabulary import (
@@ -41,9 +48,9 @@ from itworks.vocabulary import (
 class RegistrantFilter:
     """The registrant list's search and filters, checked (see ``parse_filter``).
 
-    ``q`` finds one person exactly: an email or a phone number through the blind
-    index, or a public id. Names and kana are encrypted, so there is no substring
-    search on them.
+    ``q`` finds one person exactly by an email or a phone number (through the
+    blind index) or a public id; any other term is a name/kana term, matched as a
+    part of the decrypted name or kana (see ``list_page``).
     """
 
     q: str | None = None
@@ -58,15 +65,42 @@ class RegistrantFilter:
 
 SEARCH_MESSAGES = {
     # One literal (no implicit concatenation), so the catalogue extractor reads it whole.
-    "q": N_(
-        "メールアドレス・電話番号（完全一致）か登録者IDで検索します。氏名・フリガナは暗号化のため検索できません"
-    ),  # noqa: E501
+    "q": N_("メールアドレス・電話番号の形式が正しくありません"),
+    "q_short": N_("氏名・フリガナの検索は2文字以上で入力してください"),
     "q_long": N_("検索語は254文字以内です"),
     "tier": N_("ティアは %(codes)s のいずれかです"),
     "status": N_("状態は %(codes)s のいずれかです"),
     "origin": N_("区分は %(codes)s のいずれかです"),
 }
 PHONE_LIKE = re.compile(r"[0-9０-９+＋()（）\-‐－ー―　 ]{10,}")
+NAME_TERM_MIN = 2
+SCAN_BATCH = 500  # registrants decrypted per query (their data keys loaded together)
+
+
+def search_kind(q: str) -> str:
+    """What a (normalised) search term is: "public_id", "email", "phone" or "name".
+
+    A term with an @ must be an email and a run of digits and separators a phone
+    number; either that does not parse is refused (InvalidInput on ``q``)."""
+    if NEW_PUBLIC_ID_SHAPE.fullmatch(q):
+        return "public_id"
+    if "@" in q:
+        if japanese.is_valid_email(japanese.normalize_email(q)):
+            return "email"
+        raise InvalidInput({"q": SEARCH_MESSAGES["q"]})
+    if PHONE_LIKE.fullmatch(q):
+        try:
+            japanese.normalize_phone(q)
+        except ValueError:
+            raise InvalidInput({"q": SEARCH_MESSAGES["q"]}) from None
+        return "phone"
+    return "name"
+
+
+def name_key(s: str) -> str:
+    """A name or kana folded for comparison: NFKC, hiragana as katakana, case and
+    every space dropped (so 「しまね たろう」 finds 「シマネ タロウ」)."""
+    return "".join(japanese.to_katakana(s).casefold().split())
 
 
 def parse_filter(args: Mapping[str, Any]) -> RegistrantFilter:
@@ -79,8 +113,16 @@ def parse_filter(args: Mapping[str, Any]) -> RegistrantFilter:
         value = japanese.nfkc(value).strip() if isinstance(value, str) else None
         values[name] = value or None
     q = values["q"]
-    if q is not None and len(q) > 254:
-        errors["q"] = SEARCH_MESSAGES["q_long"]
+    if q is not None:
+        q = values["q"] = " ".join(q.split())  # collapse runs of spaces
+        if len(q) > 254:
+            errors["q"] = SEARCH_MESSAGES["q_long"]
+        else:
+            try:
+                if search_kind(q) == "name" and len(name_key(q)) < NAME_TERM_MIN:
+                    errors["q"] = SEARCH_MESSAGES["q_short"]
+            except InvalidInput as exc:
+                errors.update(exc.errors)
     for name, codes in (("tier", TIERS), ("status", REGISTRANT_STATUSES), ("origin", ORIGINS)):
         if values[name] is not None and values[name] not in codes:
             errors[name] = SEARCH_MESSAGES[name].bind(codes=" / ".join(codes))
@@ -95,21 +137,16 @@ def parse_filter(args: Mapping[str, Any]) -> RegistrantFilter:
 
 
 def _match_q(vault: Vault, q: str) -> sa.ColumnElement[bool]:
-    """The condition a search term stands for: one exact identifier, never a scan."""
-    if NEW_PUBLIC_ID_SHAPE.fullmatch(q):
+    """The condition an exact search term stands for (public id, email or phone)."""
+    kind = search_kind(q)
+    if kind == "public_id":
         return Registrant.public_id == q
-    kind = digest = None
-    if "@" in q:
-        email = japanese.normalize_email(q)
-        if japanese.is_valid_email(email):
-            kind, digest = "email", vault.blind_index("email", email)
-    elif PHONE_LIKE.fullmatch(q):
-        try:
-            kind, digest = "phone", vault.blind_index("phone", japanese.normalize_phone(q))
-        except ValueError:
-            pass
-    if kind is None:
-        raise InvalidInput({"q": SEARCH_MESSAGES["q"]})
+    if kind == "email":
+        digest = vault.blind_index("email", japanese.normalize_email(q))
+    elif kind == "phone":
+        digest = vault.blind_index("phone", japanese.normalize_phone(q))
+    else:
+        raise ValueError("a name term is matched by scan_names, not in SQL")
     known = sa.select(RegistrantIdentifier.registrant_id).where(
         RegistrantIdentifier.kind == kind, RegistrantIdentifier.digest == digest
     )
@@ -175,6 +212,55 @@ def status_condition(status: str) -> sa.ColumnElement[bool]:
 class RegistrantPage(paging.Page[RegistrantView]):
     filter: RegistrantFilter = field(default_factory=RegistrantFilter)
     tiers: dict[str, str] = field(default_factory=dict)  # public id → current tier
+    # A name/kana search: how many registrants were decrypted and compared, how
+    # many passed the filters, and whether the scan limit left some unsearched.
+    name_search: bool = False
+    scanned: int = 0
+    candidates: int = 0
+    scan_limit: int = 0
+
+    @property
+    def scan_limited(self) -> bool:
+        return self.name_search and self.candidates > self.scanned
+
+
+def scan_names(
+    session: Session, vault: Vault, candidates: sa.Select[Any], term: str, limit: int
+) -> tuple[list[int], int, int]:
+    """Decrypt the name and kana of the newest ``limit`` registrants ``candidates``
+    (a select of Registrant.id, filters applied) names, and return the ids whose
+    name or kana contains ``term`` (newest first), how many were scanned and how
+    many candidates there are in all. Nothing is logged but counts."""
+    wanted = name_key(term)
+    ordered = candidates.order_by(Registrant.registered_at.desc(), Registrant.id.desc())
+    total = session.scalar(sa.select(sa.func.count()).select_from(candidates.subquery())) or 0
+    ids = list(session.scalars(ordered.limit(max(0, limit))))
+    matched: list[int] = []
+    for start in range(0, len(ids), SCAN_BATCH):
+        batch = ids[start : start + SCAN_BATCH]
+        rows = session.scalars(
+            sa.select(Registrant)
+            .where(Registrant.id.in_(batch))
+            .options(
+                load_only(
+                    Registrant.id,
+                    Registrant.public_id,
+                    Registrant.erased_at,
+                    Registrant.data_key_id,
+                    Registrant.name_enc,
+                    Registrant.name_kana_enc,
+                ),
+                selectinload(Registrant.data_key),
+            )
+        ).all()
+        found = set()
+        for registrant in rows:
+            values, _ = decrypt_fields(vault, registrant, ("name", "name_kana"))
+            if any(v and wanted in name_key(v) for v in values.values()):
+                found.add(registrant.id)
+            session.expunge(registrant)  # the page's rows are loaded again, whole
+        matched.extend(i for i in batch if i in found)
+    return matched, len(ids), total
 
 
 def list_page(
@@ -185,17 +271,22 @@ def list_page(
     page: int = 1,
     page_size: int = 50,
     flt: RegistrantFilter | None = None,
+    scan_limit: int = 5000,
 ) -> RegistrantPage:
     """One page of live registrants, newest first, searched and filtered (see
-    RegistrantFilter), with names decrypted (audited; the search term is not)."""
+    RegistrantFilter), with names decrypted (audited; the search term is not).
+
+    A name/kana term scans at most ``scan_limit`` registrants in use (newest
+    first, after the filters) and pages over the matches."""
     flt = flt or RegistrantFilter()
+    by_name = bool(flt.q) and search_kind(flt.q) == "name"
     current = tiers.current_tier_subquery()
     live = (
         sa.select(Registrant, current.c.tier)
         .outerjoin(current, current.c.registrant_id == Registrant.id)
         .where(Registrant.merged_into_id.is_(None))
     )
-    if flt.q:
+    if flt.q and not by_name:
         live = live.where(_match_q(vault, flt.q))
     if flt.tier:
         live = live.where(current.c.tier == flt.tier)
@@ -205,16 +296,30 @@ def list_page(
         live = live.where(Registrant.residence_prefecture == flt.prefecture)
     if flt.status:
         live = live.where(status_condition(flt.status))
-    else:  # stopped use (利用停止) and erased people only when asked for by status
+    if not flt.status or by_name:
+        # Stopped use (利用停止) and erased people only when asked for by status,
+        # and never decrypted for a name search.
         live = live.where(scope.in_use())
-    found, total, page = paging.fetch(
-        session,
-        live.options(selectinload(Registrant.data_key)).order_by(
-            Registrant.registered_at.desc(), Registrant.id.desc()
-        ),
-        page,
-        page_size,
-    )
+    newest = (Registrant.registered_at.desc(), Registrant.id.desc())
+    scanned = candidates = 0
+    if by_name:
+        ids = live.with_only_columns(Registrant.id)
+        matched, scanned, candidates = scan_names(session, vault, ids, flt.q or "", scan_limit)
+        total = len(matched)
+        page = max(1, min(page, -(-total // page_size) or 1))
+        shown_ids = matched[(page - 1) * page_size : page * page_size]
+        found = session.execute(
+            live.where(Registrant.id.in_(shown_ids))
+            .options(selectinload(Registrant.data_key))
+            .order_by(*newest)
+        ).all()
+    else:
+        found, total, page = paging.fetch(
+            session,
+            live.options(selectinload(Registrant.data_key)).order_by(*newest),
+            page,
+            page_size,
+        )
     rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant, _ in found]
     audit.record(
         session,
@@ -225,6 +330,8 @@ def list_page(
         shown=len(rows),
         searched=bool(flt.q),
         filters=sorted(k for k in flt.as_args() if k != "q"),
+        # A name search: counts only, never the term.
+        **({"search": "name", "scanned": scanned, "matched": total} if by_name else {}),
     )
     session.commit()
     return RegistrantPage(
@@ -234,4 +341,8 @@ def list_page(
         page_size=page_size,
         filter=flt,
         tiers={registrant.public_id: tier for registrant, tier in found if tier},
+        name_search=by_name,
+        scanned=scanned,
+        candidates=candidates,
+        scan_limit=scan_limit,
     )
