@@ -170,7 +170,7 @@ class BulkInsert:
         names = [*columns, *(c.name for c in extra)]
         mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
         self.sql = (
-            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # nosec B608: names from our own schema, values bound
             f"VALUES ({', '.join([mark] * len(names))})"
         )
         processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]

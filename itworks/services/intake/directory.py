@@ -279,7 +279,7 @@ def list_page(
     A name/kana term scans at most ``scan_limit`` registrants in use (newest
     first, after the filters) and pages over the matches."""
     flt = flt or RegistrantFilter()
-    by_name = bool(flt.q) and search_kind(flt.q) == "name"
+    by_name = flt.q is not None and search_kind(flt.q) == "name"
     current = tiers.current_tier_subquery()
     live = (
         sa.select(Registrant, current.c.tier)
@@ -321,6 +321,9 @@ def list_page(
             page_size,
         )
     rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant, _ in found]
+    name_counts: dict[str, Any] = (
+        {"search": "name", "scanned": scanned, "matched": total} if by_name else {}
+    )
     audit.record(
         session,
         "registrant.list",
@@ -331,7 +334,7 @@ def list_page(
         searched=bool(flt.q),
         filters=sorted(k for k in flt.as_args() if k != "q"),
         # A name search: counts only, never the term.
-        **({"search": "name", "scanned": scanned, "matched": total} if by_name else {}),
+        **name_counts,
     )
     session.commit()
     return RegistrantPage(
