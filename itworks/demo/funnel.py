@@ -29,6 +29,7 @@ from itworks.services.engagement import companies, contacts, hires, introduction
 from itworks.services.instance import get_setting, put_setting
 from itworks.services.kpi import notes
 from itworks.services.publicity import campaigns as publicity
+from itworks.services.tiers import recontact
 from itworks.vocabulary import TIERS
 
 COORDINATOR = "demo-coordinator"
@@ -101,7 +102,7 @@ def demo_coordinator(session: Session) -> User | None:
 
 def end_of(day: date) -> datetime:
     """The demo's "now": the evening of its as-of day (services check times against it)."""
-    return datetime.combine(day, time(23, 0), tzinfo=JST).astimezone(UTC)
+    return recontact.pinned_evening(day).astimezone(UTC)
 
 
 def _business_days_after(day: date, n: int) -> date:

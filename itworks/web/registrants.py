@@ -93,18 +93,8 @@ ANCHORS = {name: f"{name}-form" for name in FORMS}
 
 
 def service_now() -> datetime:
-    """Now, on the service's clock: on an instance pinned to AS_OF_DATE (the demo)
-    a day after it is read as that day at the current time of day, so what a
-    coordinator records agrees with the due lists reckoned on that day."""
-    real = utcnow()
-    setting = current_app.config.get("AS_OF_DATE")
-    if not setting:
-        return real
-    day = recontact.reference_date(setting)
-    local = real.astimezone(JST)
-    if local.date() <= day:
-        return real
-    return datetime.combine(day, local.time().replace(microsecond=0), JST)
+    """Now, on the service's clock (see recontact.service_now)."""
+    return recontact.service_now(current_app.config.get("AS_OF_DATE"))
 
 
 def service_today() -> date:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -58,6 +58,36 @@ def reference_date(setting: object = None) -> date:
         except ValueError:
             raise InvalidInput({"AS_OF_DATE": MESSAGES["date"]}) from None
     return utcnow().astimezone(JST).date()
+
+
+# On an instance pinned to AS_OF_DATE, the pinned day's story runs until this
+# time (Japan); what is recorded "now" after the day is stamped from here on.
+PINNED_DAY_EVENING = time(23, 0)
+
+
+def pinned_evening(day: date) -> datetime:
+    """The evening of a pinned day: the latest moment its seeded story uses."""
+    return datetime.combine(day, PINNED_DAY_EVENING, tzinfo=JST)
+
+
+def service_now(setting: object = None, real: datetime | None = None) -> datetime:
+    """Now, on the service's clock.
+
+    Without AS_OF_DATE it is the real time. On an instance pinned to a day (the
+    demo) and used after that day, it is the pinned day's evening, or the current
+    time of day when that is later, so a record made now is never older than what
+    the pinned day already holds, and it still falls on the day the due lists are
+    reckoned on.
+    """
+    real = real or utcnow()
+    if not setting:
+        return real
+    day = reference_date(setting)
+    local = real.astimezone(JST)
+    if local.date() <= day:
+        return real
+    at = max(local.time().replace(microsecond=0), PINNED_DAY_EVENING)
+    return datetime.combine(day, at, tzinfo=JST)
 
 
 def _jst_date(moment: datetime) -> date:
