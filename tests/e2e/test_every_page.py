@@ -129,14 +129,6 @@ def _check(facts: dict, lang: str, rendered: list[str], data: list[str]) -> list
 
 CASES = [pytest.param(role, lang, id=f"{role}-{lang}") for role in ROLES for lang in LANGS]
 
-# Real app problems found by this walk, not fixed yet (this file writes no app
-# code): each is left out of the gate below, only for its page and its kind of
-# finding, and checked on its own by test_known_problem_is_still_there (strict
-# xfail: when it is fixed, that test fails and the entry must go).
-# Problems a page is known to have, left out of the gate and tracked by a strict
-# xfail until fixed: none now (/tiers/movement's wide table scrolls in its own box).
-KNOWN_PROBLEMS: dict[tuple[str, str], str] = {}
-
 
 def _open(page, role: str, lang: str, server, logins) -> None:  # noqa: ANN001
     page.set_viewport_size(WIDE)
@@ -161,10 +153,6 @@ def _walk(page, server, href: str, lang: str, data: list[str], shot=None) -> lis
     return found
 
 
-def _known(href: str, finding: str) -> bool:
-    return any(href == page and finding.startswith(kind) for page, kind in KNOWN_PROBLEMS)
-
-
 @pytest.mark.parametrize(("role", "lang"), CASES)
 def test_every_page_of_the_menu(page, demo_site, data_values, shots_folder, role, lang) -> None:  # noqa: ANN001
     server, logins = demo_site
@@ -178,7 +166,6 @@ def test_every_page_of_the_menu(page, demo_site, data_values, shots_folder, role
     for href in menu:
         shot = shots_folder / f"{role}-{lang}-{_slug(href)}.png"
         found = _walk(page, server, href, lang, data_values, shot)
-        found = [f for f in found if not _known(href, f)]
         if page.small_cell_notes:
             noted.append(href)
         if found:
@@ -189,31 +176,6 @@ def test_every_page_of_the_menu(page, demo_site, data_values, shots_folder, role
         assert "/surveys/tallies" not in menu or "/surveys/tallies" in noted, noted
     report = [f"{href}: {line}" for href, lines in findings.items() for line in lines]
     assert report == [], f"{role}/{lang}, {len(menu)} pages walked:\n" + "\n".join(report)
-
-
-KNOWN_CASES = [
-    pytest.param(
-        href,
-        kind,
-        role,
-        lang,
-        id=f"{role}-{lang}-{_slug(href)}",
-        marks=pytest.mark.xfail(strict=True, reason=reason),
-    )
-    for (href, kind), reason in KNOWN_PROBLEMS.items()
-    for role in ("coordinator",)  # one role is enough to track it; all six show it
-    for lang in LANGS
-]
-
-
-@pytest.mark.parametrize(("href", "kind", "role", "lang"), KNOWN_CASES)
-def test_known_problem_is_still_there(page, demo_site, href, kind, role, lang) -> None:  # noqa: ANN001
-    server, logins = demo_site
-    _open(page, role, lang, server, logins)
-    if href not in _menu(page):
-        pytest.fail(f"{href} is not in the {role} menu any more")
-    found = [f for f in _walk(page, server, href, lang, []) if f.startswith(kind)]
-    assert found == [], f"{role}/{lang} {href}: " + "; ".join(found)
 
 
 # The checks themselves must be able to fail (no browser needed).

@@ -37,3 +37,15 @@ def test_the_forms_of_a_phone_number_and_an_email() -> None:
     assert {"09012345678", "+819012345678"} <= leakwatch.forms("０９０-1234-5678")
     assert "hanako@example.jp" in leakwatch.forms("Hanako@Example.jp")
     assert leakwatch.forms("山田") == set()  # too short to search without chance matches
+
+
+def test_the_stand_in_mail_server_is_not_watched_but_the_service_is() -> None:
+    """aiosmtpd ("mail.log") receives the recipient by design; the service's own
+    mail loggers are still kept."""
+    keeper = leakwatch.Keeper()
+    before = len(leakwatch.RECORDS)
+    for name in ("mail.log", "mail.log.session", "itworks.mail", "mail"):
+        keeper.emit(logging.LogRecord(name, logging.INFO, __file__, 1, "rcpt %s", ("x",), None))
+    kept = leakwatch.RECORDS[before:]
+    del leakwatch.RECORDS[before:]
+    assert kept == ["itworks.mail INFO rcpt x", "mail INFO rcpt x"]
