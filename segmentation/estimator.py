@@ -25,7 +25,7 @@ from .kmeans import (
     sq_distances,
 )
 from .labelled import correction, fit_correction, prior_logits
-from .naive_bayes import em_rows, fit_naive_bayes, stack
+from .naive_bayes import Space, stacked_correction
 from .personas import Persona, find_personas, persona_weights
 from .validation import check_params, tier_indices
 
@@ -249,7 +249,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         self.scale_ = np.where(layout.bounded, 0.5, np.where(spread > 1e-12, spread, 1.0))
         weights = layout.weights(self.feature_weights)
         Z = self._scaled(imputed, weights)
-        mask = self._observed(X, layout)
+        mask = layout.observed(X)
         raw_protos = prototypes(layout, X, self.statistics_, self.scale_)
         del X, observed  # the scaled copies carry on (memory at 1,000,000 rows)
         protos = None if raw_protos is None else self._scaled(raw_protos, weights)
@@ -292,7 +292,17 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
                     self.prior_strength,
                 )
             else:
-                self.coef_, self.intercept_ = self._fit_naive_bayes(Z, mask, layout, seeds, d2)
+                self.coef_, self.intercept_ = stacked_correction(
+                    Z,
+                    mask,
+                    layout,
+                    seeds,
+                    d2,
+                    Space(self.weights_, self.scale_, self.statistics_),
+                    self.cluster_centers_,
+                    self.temperature_,
+                    labelled_only=self.learner == "naive_bayes",
+                )
             labels = self._scores(Z, mask, d2).argmax(axis=1)
             if self.seeding == "constrained":
                 labels[labelled] = seeds[labelled]
@@ -307,47 +317,6 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
             rng,
         )
         return self
-
-    def _fit_naive_bayes(
-        self,
-        Z: FloatArray,
-        mask: BoolArray,
-        layout: FeatureLayout,
-        seeds: IntArray,
-        d2: FloatArray,
-    ) -> tuple[FloatArray, FloatArray]:
-        """The semi-supervised naive Bayes stacked on the prior, as a linear correction.
-
-        The naive Bayes reads the answers back from the scaled space (so its
-        numbers are clipped as the distances' are) and is rewritten over
-        ``(Zm, m)``; the prior's logit ``-d2 / T`` is linear there too, up to
-        a per-row constant, so ``a * prior + c * nb`` is ``prior`` plus a
-        linear correction (see :mod:`segmentation.naive_bayes`).
-        """
-        w = self.weights_
-        used = w > 0
-        unit = np.where(used, self.scale_ / np.where(used, w, 1.0), 0.0)
-        rows = em_rows(seeds)  # the confirmed rows and a sample of the others
-        Xc = np.where(mask[rows], Z[rows] * unit + self.statistics_, np.nan)
-        fitted = fit_naive_bayes(
-            Xc,
-            mask[rows] & used,
-            layout,
-            w,
-            seeds[rows],
-            softmax_neg(d2[rows], self.temperature_),
-            unlabelled_weight=0.0 if self.learner == "naive_bayes" else None,
-        )
-        labelled = seeds >= 0
-        a, c = stack(prior_logits(d2[labelled], self.temperature_), fitted.loo, seeds[labelled])
-        C, T = self.cluster_centers_, self.temperature_
-        on_z = c * fitted.on * unit[:, None]
-        off_m = c * (fitted.off + fitted.on * self.statistics_[:, None] * used[:, None])
-        coef_z = (a - 1.0) * 2.0 * C.T / T + on_z
-        coef_m = -(a - 1.0) * (C * C).T / T + off_m
-        coef: FloatArray = np.vstack([coef_z, coef_m])
-        intercept: FloatArray = c * fitted.bias
-        return coef, intercept
 
     def _validate_fit_input(self, X: Features, feature_names: Sequence[str] | None) -> FloatArray:
         values: FloatArray = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -365,23 +334,6 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         return values
 
     # -- the scaled space -----------------------------------------------------
-
-    @staticmethod
-    def _observed(X: FloatArray, layout: FeatureLayout) -> BoolArray:
-        """Entries that carry an answer.
-
-        NaN entries and every indicator/ordinal column of a question whose
-        ``<qid>:missing`` is set count as unobserved: an unanswered question's
-        zeros say nothing about which answer it would have been.
-        """
-        mask = ~np.isnan(X)
-        for missing_col, cols in layout.answer_groups():
-            unanswered = X[:, missing_col] >= 0.5
-            if unanswered.any():
-                # np.ix_'s stub wants every index of one kind (a bool mask and a
-                # list of ints match no overload); ix_ makes arrays of them anyway.
-                mask[np.ix_(unanswered, np.asarray(cols))] = False
-        return mask
 
     def _scaled(self, imputed: FloatArray, weights: FloatArray) -> FloatArray:
         clipped: FloatArray = np.clip((imputed - self.statistics_) / self.scale_, -CLIP, CLIP)
@@ -418,7 +370,7 @@ class ReadinessSegmenter(ClusterMixin, TransformerMixin, BaseEstimator):  # type
         )
         imputed = np.where(np.isnan(values), self.statistics_, values)
         Z = self._scaled(imputed, self.weights_)
-        mask = self._observed(values, FeatureLayout.from_names(list(self.feature_names_)))
+        mask = FeatureLayout.from_names(list(self.feature_names_)).observed(values)
         return values, Z, mask, sq_distances(Z, self.cluster_centers_, mask)
 
     # -- prediction -----------------------------------------------------------

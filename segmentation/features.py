@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._typing import BoolArray, FloatArray
+
 TIERS: tuple[str, ...] = ("move_now", "few_years", "region_undecided", "one_option")
 """Tier codes in the specification's order; ``classes_`` follows it."""
 
@@ -206,6 +208,22 @@ class FeatureLayout:
                     override.get(name, override.get(qid, DEFAULT_WEIGHTS.get(qid, OTHER_WEIGHT)))
                 )
         return np.asarray(out, dtype=float)
+
+    def observed(self, X: FloatArray) -> BoolArray:
+        """Entries of ``X`` (laid out as this layout) that carry an answer.
+
+        NaN entries and every indicator/ordinal column of a question whose
+        ``<qid>:missing`` is set count as unobserved: an unanswered question's
+        zeros say nothing about which answer it would have been.
+        """
+        mask = ~np.isnan(X)
+        for missing_col, cols in self.answer_groups():
+            unanswered = X[:, missing_col] >= 0.5
+            if unanswered.any():
+                # np.ix_'s stub wants every index of one kind (a bool mask and a
+                # list of ints match no overload); ix_ makes arrays of them anyway.
+                mask[np.ix_(unanswered, np.asarray(cols))] = False
+        return mask
 
     def answer_groups(self) -> list[tuple[int, list[int]]]:
         """Pair each ``<qid>:missing`` column with the answer columns it voids."""

@@ -38,6 +38,8 @@ from scipy.optimize import minimize
 
 from ._typing import BoolArray, FloatArray, IntArray
 from .features import FeatureLayout
+from .kmeans import softmax_neg
+from .labelled import prior_logits
 
 EM_ITER = 30
 """Most EM rounds (the posteriors usually settle within about ten)."""
@@ -346,3 +348,59 @@ def stack(prior: FloatArray, nb: FloatArray, labels: IntArray) -> tuple[float, f
         loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * 2
     )
     return float(result.x[0]), float(result.x[1])
+
+
+@dataclass(frozen=True)
+class Space:
+    """How answers map to the scaled space: ``Z = clip((X - statistics) / scale) * weights``."""
+
+    weights: FloatArray
+    scale: FloatArray
+    statistics: FloatArray
+
+
+def stacked_correction(
+    Z: FloatArray,
+    mask: BoolArray,
+    layout: FeatureLayout,
+    seeds: IntArray,
+    d2: FloatArray,
+    space: Space,
+    centers: FloatArray,
+    temperature: float,
+    *,
+    labelled_only: bool = False,
+) -> tuple[FloatArray, FloatArray]:
+    """The semi-supervised naive Bayes stacked on the prior, as a linear correction.
+
+    The naive Bayes reads the answers back from the scaled space (so its
+    numbers are clipped as the distances' are) and is rewritten over
+    ``(Zm, m)``; the prior's logit ``-d2 / T`` is linear there too, up to
+    a per-row constant, so ``a * prior + c * nb`` is ``prior`` plus a
+    linear correction (the module docstring). ``labelled_only`` leaves the
+    unconfirmed rows out of the EM (the ``"naive_bayes"`` learner).
+    """
+    w = space.weights
+    used = w > 0
+    unit = np.where(used, space.scale / np.where(used, w, 1.0), 0.0)
+    rows = em_rows(seeds)  # the confirmed rows and a sample of the others
+    Xc = np.where(mask[rows], Z[rows] * unit + space.statistics, np.nan)
+    fitted = fit_naive_bayes(
+        Xc,
+        mask[rows] & used,
+        layout,
+        w,
+        seeds[rows],
+        softmax_neg(d2[rows], temperature),
+        unlabelled_weight=0.0 if labelled_only else None,
+    )
+    labelled = seeds >= 0
+    a, c = stack(prior_logits(d2[labelled], temperature), fitted.loo, seeds[labelled])
+    C, T = centers, temperature
+    on_z = c * fitted.on * unit[:, None]
+    off_m = c * (fitted.off + fitted.on * space.statistics[:, None] * used[:, None])
+    coef_z = (a - 1.0) * 2.0 * C.T / T + on_z
+    coef_m = -(a - 1.0) * (C * C).T / T + off_m
+    coef: FloatArray = np.vstack([coef_z, coef_m])
+    intercept: FloatArray = c * fitted.bias
+    return coef, intercept
