@@ -29,7 +29,8 @@ def fetch(
 ) -> tuple[list[sa.Row[*tuple[Any, ...]]], int, int]:
     """The rows of page ``page`` (at least 1) of ``query`` (already ordered), the
     number of rows in all, and the page actually shown."""
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    counted = query.order_by(None).subquery()  # the order changes no count
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
     page = max(1, page)
     rows = session.execute(query.offset((page - 1) * page_size).limit(page_size)).all()
     return list(rows), total, page

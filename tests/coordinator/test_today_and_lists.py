@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -248,6 +249,39 @@ def test_the_search_term_never_reaches_a_url_or_the_audit(
     assert "q=private" not in html  # no pager or link carries it
     details = " ".join(str(a.detail) for a in session.scalars(sa.select(AuditEvent)))
     assert "private.person" not in details
+
+
+def row_of_text(html: str, name: str) -> str:
+    """The one table row of the page that holds ``name``."""
+    rows = [r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if name in r]
+    assert len(rows) == 1, (name, len(rows))
+    return rows[0]
+
+
+def test_each_row_shows_its_current_tier_a_confirmation_over_a_proposal(
+    client, coordinator, make_registrant, session
+) -> None:
+    """The page reads the tiers of its own rows: a later model proposal does not
+    replace a confirmed tier, a proposal alone shows, no tier shows a dash."""
+    confirmed = make_registrant(name="確定 済み")
+    proposed = make_registrant(name="提案 のみ")
+    make_registrant(name="未分類 さん")
+    _tier(session, confirmed, "one_option", datetime(2022, 6, 2, tzinfo=UTC))
+    for public_id, tier in ((confirmed, "move_now"), (proposed, "region_undecided")):
+        session.add(
+            TierAssignment(
+                registrant_id=_row(session, public_id).id,
+                tier=tier,
+                method="model",
+                assigned_at=datetime(2022, 7, 1, tzinfo=UTC),
+            )
+        )
+    session.commit()
+    html = client.get("/registrants/").text
+    assert "UIターンも選択肢の一つ" in row_of_text(html, "確定 済み")
+    assert "直ぐに島根へ" not in row_of_text(html, "確定 済み")
+    assert "Iターンしたいが地域は未確定" in row_of_text(html, "提案 のみ")
+    assert "—" in row_of_text(html, "未分類 さん")
 
 
 def test_filters_by_tier_status_origin_and_prefecture(

@@ -280,16 +280,16 @@ def list_page(
     first, after the filters) and pages over the matches."""
     flt = flt or RegistrantFilter()
     by_name = flt.q is not None and search_kind(flt.q) == "name"
-    current = tiers.current_tier_subquery()
-    live = (
-        sa.select(Registrant, current.c.tier)
-        .outerjoin(current, current.c.registrant_id == Registrant.id)
-        .where(Registrant.merged_into_id.is_(None))
-    )
+    live = sa.select(Registrant).where(Registrant.merged_into_id.is_(None))
+    if flt.tier:
+        # Only a tier filter needs every registrant's current tier; otherwise the
+        # page's tiers are read for its rows alone (below).
+        current = tiers.current_tier_subquery()
+        live = live.join(current, current.c.registrant_id == Registrant.id).where(
+            current.c.tier == flt.tier
+        )
     if flt.q and not by_name:
         live = live.where(_match_q(vault, flt.q))
-    if flt.tier:
-        live = live.where(current.c.tier == flt.tier)
     if flt.origin:
         live = live.where(Registrant.origin == flt.origin)
     if flt.prefecture:
@@ -320,7 +320,9 @@ def list_page(
             page,
             page_size,
         )
-    rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant, _ in found]
+    shown = [registrant for (registrant,) in found]
+    current_tiers = tiers.current_tiers_of(session, [r.id for r in shown]) if shown else {}
+    rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant in shown]
     name_counts: dict[str, Any] = (
         {"search": "name", "scanned": scanned, "matched": total} if by_name else {}
     )
@@ -343,7 +345,7 @@ def list_page(
         page=page,
         page_size=page_size,
         filter=flt,
-        tiers={registrant.public_id: tier for registrant, tier in found if tier},
+        tiers={r.public_id: current_tiers[r.id][0] for r in shown if r.id in current_tiers},
         name_search=by_name,
         scanned=scanned,
         candidates=candidates,
