@@ -18,19 +18,12 @@ import numpy as np
 from ._typing import FloatArray
 from .features import TIERS
 from .personas import Persona, Trait
+from .version import FORMAT_VERSION, MODEL_VERSION
 
 if TYPE_CHECKING:
     from .estimator import ReadinessSegmenter
 
 FORMAT = "itworks.segmentation/readiness-segmenter"
-FORMAT_VERSION = 3
-"""Bump when the document's layout changes; older readers then refuse it.
-
-3 added the ``learner`` parameter; documents of versions 1 and 2 still load
-(their correction, if any, is stored whole, so they predict as before)."""
-
-MODEL_VERSION = "1.2"
-"""Version of the modelling method (prototypes, weights, scaling, label correction)."""
 
 
 class ModelFormatError(ValueError):

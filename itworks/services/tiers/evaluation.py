@@ -25,7 +25,6 @@ from itworks.services.surveys import responses as survey_responses
 from itworks.services.tiers import features as segment_features
 from itworks.services.tiers import segment
 from segmentation import MODEL_VERSION
-from segmentation import evaluation as tier_evaluation
 
 MAX_ROWS = 20_000
 """Rows the refits use; beyond it every confirmed row (up to half of it) and a
@@ -52,7 +51,7 @@ def evaluate(
     session: Session,
     *,
     now: datetime | None = None,
-    n_folds: int = tier_evaluation.N_FOLDS,
+    n_folds: int | None = None,
     random_state: int = 0,
     max_rows: int = MAX_ROWS,
 ) -> dict[str, Any]:
@@ -70,11 +69,16 @@ def evaluate(
         ``rule`` and ``no_labels`` (each ``overall`` and ``core_missing``
         with ``n``, ``accuracy``, ``kappa``, ``confusion``), ``reliability``.
 
+    ``n_folds`` defaults to :data:`segmentation.evaluation.N_FOLDS`.
+
     Raises
     ------
     Conflict
         When there is no live registrant.
     """
+    # scikit-learn only when an evaluation runs (see services.tiers.segment).
+    from segmentation import evaluation as tier_evaluation
+
     now = now or utcnow()
     instrument = survey_responses.current_instrument()
     features = segment_features.build(session, now=now, instrument=instrument)
@@ -89,7 +93,7 @@ def evaluate(
             confirmed,
             features.names,
             tier_evaluation.core_missing_rows(X, features.names),
-            n_folds=n_folds,
+            n_folds=tier_evaluation.N_FOLDS if n_folds is None else n_folds,
             random_state=random_state,
         )
     return segment._plain(  # noqa: SLF001 - the one JSON-safety rule of the tier services

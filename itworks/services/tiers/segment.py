@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -33,10 +33,14 @@ from itworks.services import audit
 from itworks.services.errors import Conflict, NotFound
 from itworks.services.surveys import responses as survey_responses
 from itworks.services.tiers import features as segment_features
-from segmentation import MODEL_VERSION, TIERS, Persona, ReadinessSegmenter, rule_tiers
-from segmentation.evaluation import reliability
-from segmentation.explain import Explanations
-from segmentation.metrics import agreement, silhouette
+from segmentation import MODEL_VERSION, TIERS
+
+# scikit-learn (through the estimator, the baseline and the metrics) is imported
+# only where a model is fitted, measured or loaded: every CLI command and worker
+# imports this module, and most never segment (about 2 s of start-up each).
+if TYPE_CHECKING:
+    from segmentation import Persona, ReadinessSegmenter
+    from segmentation.explain import Explanations
 
 Progress = Callable[[int], None]
 """Called with the percentage done (0-100) as a run goes."""
@@ -93,6 +97,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _estimator() -> type[ReadinessSegmenter]:
+    from segmentation import ReadinessSegmenter
+
+    return ReadinessSegmenter
+
+
 def out_of_fold(
     X: np.ndarray, confirmed: np.ndarray, names: list[str], *, random_state: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,7 +137,7 @@ def out_of_fold(
     for fold in folds:
         y_fold = y_s.copy()
         y_fold[fold] = None
-        model = ReadinessSegmenter(random_state=random_state, n_personas_per_tier=1)
+        model = _estimator()(random_state=random_state, n_personas_per_tier=1)
         model.fit(X_s, y_fold, feature_names=names)
         proba = model.predict_proba(X_s[fold])
         predicted[fold] = model.classes_[proba.argmax(axis=1)]
@@ -147,6 +157,10 @@ def measure(
 
     ``distances`` is ``model.transform(features.X)`` when the caller has it already.
     """
+    from segmentation import rule_tiers
+    from segmentation.evaluation import reliability
+    from segmentation.metrics import agreement, silhouette
+
     X, names, confirmed = features.X, features.names, features.confirmed
     sizes = Counter(proposed.tolist())
     metrics: dict[str, Any] = {
@@ -255,7 +269,7 @@ def _run(
     # spin against each other (100,000 rows fit in ~1 s on one core, and took
     # 30 s with the default threads on a busy 2-core machine).
     with threadpool_limits(limits=1):
-        model = ReadinessSegmenter(random_state=random_state).fit(
+        model = _estimator()(random_state=random_state).fit(
             X, features.confirmed, feature_names=names
         )
         report(45)
@@ -480,7 +494,7 @@ def load_model(session: Session, run_id: int) -> ReadinessSegmenter:
     record = session.get(SegmentationRun, run_id)
     if record is None or not record.model_json:
         raise NotFound(N_("分類の実行記録が見つかりません"))
-    return ReadinessSegmenter.from_json(record.model_json)
+    return _estimator().from_json(record.model_json)
 
 
 def summary(record: SegmentationRun) -> dict[str, Any]:
