@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -357,34 +357,45 @@ def open_for(
     )
 
 
-def decrypt_fields(
-    vault: Vault, registrant: Registrant, fields: tuple[str, ...] = PERSONAL_FIELDS
+class WrappedKey(Protocol):
+    """A data key as stored: a DataKey row, or a plain row with these columns."""
+
+    uid: str
+    kek_id: str
+    wrapped: bytes | None
+
+
+def decrypt_values(
+    vault: Vault, public_id: str, key_row: WrappedKey, blobs: Mapping[str, bytes | None]
 ) -> tuple[dict[str, str | None], list[str]]:
-    """Decrypt personal fields; a field that fails authentication is reported, not guessed."""
-    values: dict[str, str | None] = {name: None for name in fields}
+    """Decrypt one registrant's field ciphertexts (field name → blob) under their
+    data key; a field that fails authentication is reported, not guessed."""
+    values: dict[str, str | None] = {name: None for name in blobs}
     unreadable: list[str] = []
-    if registrant.erased_at is not None:
-        return values, unreadable
-    key_row = registrant.data_key
     try:
         key = vault.unwrap(key_row.uid, key_row.kek_id, key_row.wrapped)
     except DecryptionError:
-        log.warning("data key of registrant %s failed to unwrap", registrant.public_id)
-        return values, list(fields)
-    for name in fields:
+        log.warning("data key of registrant %s failed to unwrap", public_id)
+        return values, list(blobs)
+    for name, blob in blobs.items():
         try:
             values[name] = vault.decrypt(
-                key,
-                key_uid=key_row.uid,
-                table=TABLE,
-                column=name,
-                row=registrant.public_id,
-                blob=getattr(registrant, f"{name}_enc"),
+                key, key_uid=key_row.uid, table=TABLE, column=name, row=public_id, blob=blob
             )
         except DecryptionError as exc:
             log.warning("%s", exc)
             unreadable.append(name)
     return values, unreadable
+
+
+def decrypt_fields(
+    vault: Vault, registrant: Registrant, fields: tuple[str, ...] = PERSONAL_FIELDS
+) -> tuple[dict[str, str | None], list[str]]:
+    """Decrypt personal fields; a field that fails authentication is reported, not guessed."""
+    if registrant.erased_at is not None:
+        return {name: None for name in fields}, []
+    blobs = {name: getattr(registrant, f"{name}_enc") for name in fields}
+    return decrypt_values(vault, registrant.public_id, registrant.data_key, blobs)
 
 
 def summarize(
