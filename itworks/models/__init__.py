@@ -29,7 +29,7 @@ from .engagement import (
     StageExit,
     SurveyLink,
 )
-from .funnel import FUNNEL_INDEXES  # noqa: F401  (registers the funnel indexes)
+from .funnel import FUNNEL_INDEXES, LIST_INDEXES  # noqa: F401  (registers the indexes)
 from .invitations import INVITATION_ANSWERS, Invitation, InvitationBatch
 from .keys import DataKey, KeyCheck
 from .kpi import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget, Setting
