@@ -8,6 +8,7 @@ movement table, with small cells suppressed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -218,54 +219,57 @@ def _flash_errors(exc: InvalidInput) -> None:
         flash(str(localize(message)), "error")
 
 
+def _act_on(public_id: str, action: Callable[[], object], done: str):  # noqa: ANN202
+    """Run one service call for a registrant's tier section and go back to it: a
+    404 for an unknown person, each error flashed, ``done`` flashed on success."""
+    try:
+        action()
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        _flash_errors(exc)
+        return _back(public_id)
+    except Conflict as exc:
+        flash_error(exc)
+        return _back(public_id)
+    flash(done, "ok")
+    return _back(public_id)
+
+
 @bp.post("/registrants/<public_id>/tier")
 @roles(*PERSONAL_DATA)
 def confirm(public_id: str):
     """Confirm the proposed tier or set another, with an optional reason."""
-    try:
-        tiers.confirm(
+    return _act_on(
+        public_id,
+        lambda: tiers.confirm(
             db.session,
             public_id,
             request.form.get("tier", ""),
             actor=current_staff(),
             reason=request.form.get("reason"),
             at=service_now(),
-        )
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        _flash_errors(exc)
-        return _back(public_id)
-    except Conflict as exc:
-        flash_error(exc)
-        return _back(public_id)
-    flash(_("ティアを確定しました。"), "ok")
-    return _back(public_id)
+        ),
+        _("ティアを確定しました。"),
+    )
 
 
 @bp.post("/registrants/<public_id>/contacts")
 @roles(*PERSONAL_DATA)
 def log_contact(public_id: str):
     """Record a contact with the registrant (now, or at the time given)."""
-    try:
-        tiers_recontact.log_contact(
+    return _act_on(
+        public_id,
+        lambda: tiers_recontact.log_contact(
             db.session,
             public_id,
             request.form.get("channel", ""),
             actor=current_staff(),
             contacted_at=request.form.get("contacted_at", ""),
             now=service_now(),
-        )
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        _flash_errors(exc)
-        return _back(public_id)
-    except Conflict as exc:
-        flash_error(exc)
-        return _back(public_id)
-    flash(_("連絡を記録しました。"), "ok")
-    return _back(public_id)
+        ),
+        _("連絡を記録しました。"),
+    )
 
 
 def tier_panel(public_id: str) -> tiers_recontact.ContactPanel | None:
