@@ -64,8 +64,19 @@ def kpi(
     progress: kpi_progress.Progress | None = None,
 ) -> Table:
     """The year's KGI and KPIs against target, pace, projection and last year, then the
-    attendance of each fair. Official figures: the same for every audience."""
+    attendance of each fair. Official figures: the same for every audience.
+
+    The table is a pure function of the progress and the audience, so the one built
+    from a progress is kept with it: while the figures cache serves that progress
+    (no write since), the API and the pages are not building the same frame again."""
     p = progress or kpi_progress.cached_progress(session, period)
+    built: dict[Audience, Table] = p.__dict__.setdefault("_kpi_tables", {})
+    if audience not in built:
+        built[audience] = _kpi_table(p, audience)
+    return built[audience]
+
+
+def _kpi_table(p: kpi_progress.Progress, audience: Audience) -> Table:
     common = {"fiscal_year": fiscal.fy_display(p.fiscal_year), "as_of": p.as_of.isoformat()}
     rows, index = [], []
     for key in MEASURES:
@@ -179,7 +190,7 @@ HISTORY_MEASURES = ("new_registrants", "consultations", "fair_signups", "hires")
 def history(session: Session, period: Period, audience: Audience) -> Table:
     """Every fiscal year up to the period's (measured on its as-of day), with the
     difference and ratio to the year before. Official figures for every audience."""
-    rows = kpi_progress.year_on_year(kpi_progress.history(session, period.measured_on))
+    rows = kpi_progress.year_on_year(kpi_progress.cached_history(session, period.measured_on))
     columns = [Column("label", "年度", "text"), Column("fiscal_year", "西暦年度", "text")]
     for key in HISTORY_MEASURES:
         label = kpi_progress.DEFINITIONS[key].label_ja

@@ -83,9 +83,20 @@ def test_no_write_leaves_a_stale_figure(app, client, session, reader, make_regis
 
     seen: list[dict] = []
 
+    def history_now() -> dict:
+        reply = client.get("/api/v1/funnel/history", headers=reader)
+        assert reply.status_code == 200
+        return reply.json
+
     def check(changed: str | None) -> None:
         now = served()
         assert now == fresh(app), f"stale after {changed}"
+        served_history = history_now()
+        with app.app_context():
+            from itworks.db import db
+
+            db.engine.__dict__.pop("_itworks_progress_cache", None)  # recompute it all
+        assert served_history == history_now(), f"stale history after {changed}"
         if changed and seen:
             assert now != seen[-1], f"{changed} should have changed a figure"
         seen.append(now)
@@ -185,6 +196,17 @@ def test_unchanged_data_is_served_from_the_cache(app, client, session, reader, m
     for _ in range(3):
         assert client.get(f"/api/v1/funnel?fy={FY}", headers=reader).status_code == 200
     assert calls["n"] == 1
+    histories = {"n": 0}
+    original_history = progress.history
+
+    def counting_history(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        histories["n"] += 1
+        return original_history(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "history", counting_history)
+    for _ in range(3):
+        assert client.get("/api/v1/funnel/history", headers=reader).status_code == 200
+    assert histories["n"] == 1
     # bookkeeping writes (token last used, audit, login) do not invalidate
     from itworks.models import ApiToken
 
