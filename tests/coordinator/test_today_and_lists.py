@@ -284,6 +284,23 @@ def test_each_row_shows_its_current_tier_a_confirmation_over_a_proposal(
     assert "—" in row_of_text(html, "未分類 さん")
 
 
+def test_the_reused_count_follows_every_write(client, coordinator, make_registrant, session, vault):  # noqa: ANN001
+    """The list's total is reused between requests, never past a write that changes it."""
+    from itworks.services.privacy import stop_use
+
+    def total(query: str = "") -> int:
+        html = client.get(f"/registrants/?{query}").text
+        return int(re.search(r"<small>([\d,]+) 人</small>", html).group(1).replace(",", ""))
+
+    first = make_registrant(origin="u_turn")
+    assert (total(), total("origin=u_turn"), total("origin=i_turn")) == (1, 1, 0)
+    assert total() == 1  # served again, unchanged
+    make_registrant(origin="i_turn")
+    assert (total(), total("origin=u_turn"), total("origin=i_turn")) == (2, 1, 1)
+    stop_use.stop_use(session, vault, first, actor_label="test")
+    assert (total(), total("origin=u_turn"), total("status=use_stopped")) == (1, 0, 1)
+
+
 def test_filters_by_tier_status_origin_and_prefecture(
     client, coordinator, make_registrant, session, vault
 ) -> None:

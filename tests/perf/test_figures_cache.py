@@ -94,8 +94,9 @@ def test_no_write_leaves_a_stale_figure(app, client, session, reader, make_regis
         served_history = history_now()
         with app.app_context():
             from itworks.db import db
+            from itworks.services import reuse
 
-            db.engine.__dict__.pop("_itworks_progress_cache", None)  # recompute it all
+            reuse.forget(db.engine)  # recompute it all
         assert served_history == history_now(), f"stale history after {changed}"
         if changed and seen:
             assert now != seen[-1], f"{changed} should have changed a figure"

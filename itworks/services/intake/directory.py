@@ -314,12 +314,21 @@ def list_page(
             .order_by(*newest)
         ).all()
     else:
-        found, total, page = paging.fetch(
+        # The page's ids first, from the index (an OFFSET then skips index entries,
+        # not whole encrypted rows), then those rows. The count of a list without a
+        # search term is reused while no write could change it.
+        id_rows, total, page = paging.fetch(
             session,
-            live.options(selectinload(Registrant.data_key)).order_by(*newest),
+            live.with_only_columns(Registrant.id).order_by(*newest),
             page,
             page_size,
+            count_key=None if flt.q else ("registrants", tuple(sorted(flt.as_args().items()))),
         )
+        found = session.execute(
+            live.where(Registrant.id.in_([i for (i,) in id_rows]))
+            .options(selectinload(Registrant.data_key))
+            .order_by(*newest)
+        ).all()
     shown = [registrant for (registrant,) in found]
     current_tiers = tiers.current_tiers_of(session, [r.id for r in shown]) if shown else {}
     rows = [summarize(vault, registrant, ("name", "name_kana")) for registrant in shown]

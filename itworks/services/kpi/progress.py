@@ -10,10 +10,8 @@ count (erasure removes personal fields, not facts).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,11 +20,10 @@ from itworks import fiscal
 from itworks.fiscal import Period
 from itworks.i18n import N_, Message, translate
 from itworks.models import MEASURES, FiscalYearPlan, KpiHistory, KpiTarget
+from itworks.services import reuse
 from itworks.services.errors import InvalidInput
 from itworks.services.kpi.counts import fair_attendance, load_merges, monthly_counts
 from itworks.vocabulary import MEASURE_LABELS
-
-T = TypeVar("T")
 
 # Status: on_track when the actual has reached the expected-to-date figure, or is
 # less than one whole person short of it (early in the year the expected figure is
@@ -305,28 +302,6 @@ def known_years(session: Session, as_of: date) -> list[int]:
     return sorted(y for y in years if MIN_FISCAL_YEAR <= y <= MAX_FISCAL_YEAR)
 
 
-CACHE_ENTRIES = 16
-
-
-def _reused(session: Session, key: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it gave before while no write that could change it has
-    been committed since (the figures generation; see ``cached_progress``)."""
-    from itworks.models.performance import current_generation
-
-    generation = current_generation(session.connection())
-    bind = session.get_bind()
-    cache: dict = bind.__dict__.setdefault("_itworks_progress_cache", {})
-    hit = cache.get(key)
-    if hit is not None and hit[0] == generation:
-        return cast(T, hit[1])
-    result = compute()
-    cache.pop(key, None)
-    cache[key] = (generation, result)
-    while len(cache) > CACHE_ENTRIES:
-        cache.pop(next(iter(cache)))
-    return result
-
-
 def cached_progress(session: Session, period: Period) -> Progress:
     """:func:`progress`, reused while no write that could change it has been committed.
 
@@ -338,13 +313,13 @@ def cached_progress(session: Session, period: Period) -> Progress:
     one-row query.
     """
     key = ("progress", period.fiscal_year, period.as_of, period.cutoff_utc, today_jst())
-    return _reused(session, key, lambda: progress(session, period))
+    return reuse.reused(session, key, lambda: progress(session, period))
 
 
 def cached_history(session: Session, as_of: date) -> list[dict]:
     """:func:`history`, reused in the same way as :func:`cached_progress` (the rows
     are shared: callers read them and build new ones, as ``year_on_year`` does)."""
-    return _reused(session, ("history", as_of, today_jst()), lambda: history(session, as_of))
+    return reuse.reused(session, ("history", as_of, today_jst()), lambda: history(session, as_of))
 
 
 def progress(session: Session, period: Period) -> Progress:
