@@ -315,23 +315,38 @@ class Vault:
         aad = self._field_aad(key_uid, table, column, row)
         return CIPHERTEXT_VERSION + nonce + AESGCM(key).encrypt(nonce, value.encode("utf-8"), aad)
 
+    @staticmethod
+    def cipher(key: bytes) -> AESGCM:
+        """A data key ready to open several fields (``decrypt(..., cipher=)``): the
+        key schedule is set up once, not once per field."""
+        return AESGCM(key)
+
     def decrypt(
-        self, key: bytes, *, key_uid: str, table: str, column: str, row: str, blob: bytes | None
+        self,
+        key: bytes,
+        *,
+        key_uid: str,
+        table: str,
+        column: str,
+        row: str,
+        blob: bytes | None,
+        cipher: AESGCM | None = None,
     ) -> str | None:
         if blob is None:
             return None
         try:
-            plain = self._open(key, blob, self._field_aad(key_uid, table, column, row))
+            plain = self._open(key, blob, self._field_aad(key_uid, table, column, row), cipher)
         except DecryptionError:
             raise DecryptionError(f"{table}.{column} of row {row} failed to decrypt") from None
         return plain.decode("utf-8")
 
     @staticmethod
-    def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    def _open(key: bytes, blob: bytes, aad: bytes, cipher: AESGCM | None = None) -> bytes:
         if len(blob) < 1 + NONCE_BYTES + 16 or blob[:1] != CIPHERTEXT_VERSION:
             raise DecryptionError("malformed ciphertext")
         try:
-            return AESGCM(key).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+            opener = cipher or AESGCM(key)
+            return opener.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
         except InvalidTag:
             raise DecryptionError("authentication failed") from None
 

@@ -59,23 +59,32 @@ def export_registrants(session: Session, vault: Vault, handle: TextIO, *, actor_
         .execution_options(yield_per=2000)
     )
 
+    # Positions in each row (plain tuples are read faster than by name).
+    first_fact = 3
+    first_blob = first_fact + len(FACTS)
+    last_blob = first_blob + len(PERSONAL_FIELDS)
+    absent: dict[str, str | None] = dict.fromkeys(PERSONAL_FIELDS)
+    none_unreadable: list[str] = []
+
     def rows():  # noqa: ANN202
         for row in session.execute(query):
-            if row.erased_at is not None:
-                personal: dict[str, str | None] = dict.fromkeys(PERSONAL_FIELDS)
-                unreadable: list[str] = []
+            registrant_id, public_id, erased_at = row[0], row[1], row[2]
+            if erased_at is not None:
+                personal, unreadable = absent, none_unreadable
             else:
-                blobs = {name: getattr(row, f"{name}_enc") for name in PERSONAL_FIELDS}
-                personal, unreadable = registrants.decrypt_values(vault, row.public_id, row, blobs)
-            facts = [getattr(row, name) for name in FACTS]
-            tier, method = tiers.get(row.id, (None, None))
+                blobs = dict(zip(PERSONAL_FIELDS, row[first_blob:last_blob], strict=True))
+                personal, unreadable = registrants.decrypt_values(vault, public_id, row, blobs)
+            tier, method = tiers.get(registrant_id, (None, None))
             yield (
-                row.public_id,
+                public_id,
                 *["#UNREADABLE" if f in unreadable else personal[f] for f in PERSONAL_FIELDS],
-                *[value.isoformat() if isinstance(value, datetime) else value for value in facts],
+                *[
+                    value.isoformat() if isinstance(value, datetime) else value
+                    for value in row[first_fact:first_blob]
+                ],
                 tier,
                 method,
-                "yes" if row.erased_at else "",
+                "yes" if erased_at else "",
             )
 
     count = csvio.write_excel_csv(handle, HEADER, rows())

@@ -377,10 +377,17 @@ def decrypt_values(
     except DecryptionError:
         log.warning("data key of registrant %s failed to unwrap", public_id)
         return values, list(blobs)
+    cipher = vault.cipher(key)
     for name, blob in blobs.items():
         try:
             values[name] = vault.decrypt(
-                key, key_uid=key_row.uid, table=TABLE, column=name, row=public_id, blob=blob
+                key,
+                key_uid=key_row.uid,
+                table=TABLE,
+                column=name,
+                row=public_id,
+                blob=blob,
+                cipher=cipher,
             )
         except DecryptionError as exc:
             log.warning("%s", exc)
