@@ -306,14 +306,24 @@ class Vault:
         return f"itworks/field/v1|{table}|{column}|{row}|{key_uid}".encode()
 
     def encrypt(
-        self, key: bytes, *, key_uid: str, table: str, column: str, row: str, value: str | None
+        self,
+        key: bytes,
+        *,
+        key_uid: str,
+        table: str,
+        column: str,
+        row: str,
+        value: str | None,
+        cipher: AESGCM | None = None,
     ) -> bytes | None:
-        """Encrypt one personal value; ``None`` stays ``None`` (an absent field)."""
+        """Encrypt one personal value; ``None`` stays ``None`` (an absent field).
+        ``cipher`` is ``cipher(key)`` when several fields are sealed under one key."""
         if value is None:
             return None
         nonce = secrets.token_bytes(NONCE_BYTES)
         aad = self._field_aad(key_uid, table, column, row)
-        return CIPHERTEXT_VERSION + nonce + AESGCM(key).encrypt(nonce, value.encode("utf-8"), aad)
+        sealed = (cipher or AESGCM(key)).encrypt(nonce, value.encode("utf-8"), aad)
+        return CIPHERTEXT_VERSION + nonce + sealed
 
     @staticmethod
     def cipher(key: bytes) -> AESGCM:

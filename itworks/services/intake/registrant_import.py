@@ -235,6 +235,7 @@ def _prepare(
         if encrypt:
             key = vault.new_data_key()
             public_id = new_public_id()
+            cipher = vault.cipher(key.key)
             blobs = tuple(
                 vault.encrypt(
                     key.key,
@@ -243,6 +244,7 @@ def _prepare(
                     column=name,
                     row=public_id,
                     value=person.get(name),
+                    cipher=cipher,
                 )
                 for name in PERSONAL_FIELDS
             )

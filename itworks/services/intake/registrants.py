@@ -243,6 +243,7 @@ def add_registrant(
         source=source,
         **{f"utm_{k}": utm.get(k) for k in UTM_KEYS},
     )
+    cipher = vault.cipher(new_key.key)
     for name in PERSONAL_FIELDS:
         setattr(
             registrant,
@@ -254,6 +255,7 @@ def add_registrant(
                 column=name,
                 row=public_id,
                 value=person.get(name),
+                cipher=cipher,
             ),
         )
     for kind, digest in identifier_digests(vault, person.get("email"), person.get("phone")):
