@@ -18,6 +18,7 @@ __all__ = [
     "CONTROL_CHARACTERS_MESSAGE",
     "has_control_characters",
     "PREFECTURES",
+    "prefecture_label",
     "Prefecture",
     "is_kana_reading",
     "is_valid_email",
@@ -319,6 +320,18 @@ def parse_prefecture(value: str | int) -> str:
     (case-insensitive). Raises :class:`ValueError` otherwise.
     """
     return _lookup(value).name
+
+
+def prefecture_label(value: str | None, lang: str) -> str | None:
+    """A prefecture in a page's language: 島根県 on a Japanese page, "Shimane" on any
+    other. A value that names no prefecture is returned as it is (``None`` too)."""
+    if value is None:
+        return None
+    try:
+        prefecture = _lookup(value)
+    except (ValueError, TypeError):
+        return value
+    return prefecture.name if lang.startswith("ja") else prefecture.name_en
 
 
 def prefecture_code(name: str | int) -> str:

@@ -41,7 +41,7 @@ from itworks.tables import suppression
 from itworks.tables.audience import Audience
 from itworks.tables.table import Table, clean
 
-from .. import crypto, csvio, fiscal
+from .. import crypto, csvio, fiscal, japanese
 from ..services.errors import InvalidInput
 from .access import PERSONAL_DATA
 
@@ -377,6 +377,12 @@ def hidden_to_none(values: Iterable[object]) -> tuple[list[object], list[str]]:
             plotted.append(clean(value))
             texts.append(count(value))
     return plotted, texts
+
+
+@bp.app_template_filter("prefecture")
+def prefecture(value: str | None) -> str:
+    """A stored prefecture (島根県) in the page's language ("Shimane" in English)."""
+    return japanese.prefecture_label(value, lang()) or MISSING
 
 
 @bp.app_template_filter("persona")

@@ -73,7 +73,7 @@ def _choices() -> dict:
         "interests": options("event_interest"),
         "personas": [(pid, figures.persona_words(pid)) for pid in personas],
         "prefectures": [
-            (p.name, p.name if lang.startswith("ja") else p.name_en) for p in japanese.PREFECTURES
+            (p.name, japanese.prefecture_label(p.name, lang)) for p in japanese.PREFECTURES
         ],
     }
 

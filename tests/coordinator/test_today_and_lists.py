@@ -284,6 +284,14 @@ def test_each_row_shows_its_current_tier_a_confirmation_over_a_proposal(
     assert "—" in row_of_text(html, "未分類 さん")
 
 
+def test_the_residence_reads_in_the_pages_language(client, coordinator, make_registrant) -> None:  # noqa: ANN001
+    make_registrant(name="居住 確認", residence_prefecture="大阪府")
+    assert "大阪府" in row_of_text(client.get("/registrants/").text, "居住 確認")
+    client.get("/?lang=en")
+    row = row_of_text(client.get("/registrants/").text, "居住 確認")
+    assert "Osaka" in row and "大阪府" not in row
+
+
 def test_the_reused_count_follows_every_write(client, coordinator, make_registrant, session, vault):  # noqa: ANN001
     """The list's total is reused between requests, never past a write that changes it."""
     from itworks.services.privacy import stop_use

@@ -429,3 +429,14 @@ def test_an_integral_json_number_is_its_prefecture_code() -> None:
     from itworks.japanese import parse_prefecture as parse
 
     assert parse(32.0) == parse(32) == "島根県"
+
+
+def test_a_prefecture_reads_in_the_pages_language() -> None:
+    from itworks.japanese import prefecture_label
+
+    assert prefecture_label("島根県", "ja") == "島根県"
+    assert prefecture_label("島根県", "en") == "Shimane"
+    assert prefecture_label("東京都", "en") == "Tokyo"
+    assert prefecture_label("北海道", "en") == "Hokkaido"
+    assert prefecture_label(None, "en") is None
+    assert prefecture_label("海外", "en") == "海外"  # not a prefecture: shown as stored
