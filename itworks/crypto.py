@@ -33,7 +33,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 KEY_BYTES = 32
@@ -245,6 +244,13 @@ def load_vault(keys_dir: Path, environ: Mapping[str, str] = os.environ) -> Vault
 
 # --------------------------------------------------------------------------- the vault
 
+FieldKey = bytes | AESGCM
+"""A data key as bytes, or as ``Vault.cipher(key)`` when it serves several fields."""
+
+
+def _aead(key: FieldKey) -> AESGCM:
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
 
 class Vault:
     """Holds the loaded keys and performs every operation that needs one."""
@@ -305,58 +311,39 @@ class Vault:
     def _field_aad(key_uid: str, table: str, column: str, row: str) -> bytes:
         return f"itworks/field/v1|{table}|{column}|{row}|{key_uid}".encode()
 
+    @staticmethod
+    def cipher(key: bytes) -> AESGCM:
+        """A data key with its key schedule set up, to pass as ``key`` when several
+        fields are sealed or opened under it (once, not once per field)."""
+        return AESGCM(key)
+
     def encrypt(
-        self,
-        key: bytes,
-        *,
-        key_uid: str,
-        table: str,
-        column: str,
-        row: str,
-        value: str | None,
-        cipher: AESGCM | None = None,
+        self, key: FieldKey, *, key_uid: str, table: str, column: str, row: str, value: str | None
     ) -> bytes | None:
-        """Encrypt one personal value; ``None`` stays ``None`` (an absent field).
-        ``cipher`` is ``cipher(key)`` when several fields are sealed under one key."""
+        """Encrypt one personal value; ``None`` stays ``None`` (an absent field)."""
         if value is None:
             return None
         nonce = secrets.token_bytes(NONCE_BYTES)
         aad = self._field_aad(key_uid, table, column, row)
-        sealed = (cipher or AESGCM(key)).encrypt(nonce, value.encode("utf-8"), aad)
-        return CIPHERTEXT_VERSION + nonce + sealed
-
-    @staticmethod
-    def cipher(key: bytes) -> AESGCM:
-        """A data key ready to open several fields (``decrypt(..., cipher=)``): the
-        key schedule is set up once, not once per field."""
-        return AESGCM(key)
+        return CIPHERTEXT_VERSION + nonce + _aead(key).encrypt(nonce, value.encode("utf-8"), aad)
 
     def decrypt(
-        self,
-        key: bytes,
-        *,
-        key_uid: str,
-        table: str,
-        column: str,
-        row: str,
-        blob: bytes | None,
-        cipher: AESGCM | None = None,
+        self, key: FieldKey, *, key_uid: str, table: str, column: str, row: str, blob: bytes | None
     ) -> str | None:
         if blob is None:
             return None
         try:
-            plain = self._open(key, blob, self._field_aad(key_uid, table, column, row), cipher)
+            plain = self._open(key, blob, self._field_aad(key_uid, table, column, row))
         except DecryptionError:
             raise DecryptionError(f"{table}.{column} of row {row} failed to decrypt") from None
         return plain.decode("utf-8")
 
     @staticmethod
-    def _open(key: bytes, blob: bytes, aad: bytes, cipher: AESGCM | None = None) -> bytes:
+    def _open(key: FieldKey, blob: bytes, aad: bytes) -> bytes:
         if len(blob) < 1 + NONCE_BYTES + 16 or blob[:1] != CIPHERTEXT_VERSION:
             raise DecryptionError("malformed ciphertext")
         try:
-            opener = cipher or AESGCM(key)
-            return opener.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+            return _aead(key).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
         except InvalidTag:
             raise DecryptionError("authentication failed") from None
 
@@ -544,67 +531,3 @@ def audit_entry_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
 
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-# --------------------------------------------------------------------------- handover files
-
-HANDOVER_MAGIC = b"ITWORKS-HANDOVER\x00v1\n"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-
-
-class HandoverFileError(Exception):
-    """A handover file that is not one, was altered, or the passphrase is wrong."""
-
-
-def _passphrase_key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return Scrypt(salt=salt, length=KEY_BYTES, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-
-
-def seal_handover(passphrase: str, payload: bytes) -> bytes:
-    """``payload`` encrypted with AES-256-GCM under a scrypt key of the passphrase.
-
-    The header (format, KDF parameters, salt, nonce) is the associated data, so
-    changing any byte of the file, header included, makes opening it fail.
-    """
-    if not passphrase:
-        raise HandoverFileError("empty passphrase")
-    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(NONCE_BYTES)
-    header = json.dumps(
-        {
-            "kdf": "scrypt",
-            "n": SCRYPT_N,
-            "r": SCRYPT_R,
-            "p": SCRYPT_P,
-            "salt": base64.b64encode(salt).decode("ascii"),
-            "nonce": base64.b64encode(nonce).decode("ascii"),
-            "cipher": "AES-256-GCM",
-        },
-        sort_keys=True,
-    ).encode("ascii")
-    key = _passphrase_key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    head = HANDOVER_MAGIC + len(header).to_bytes(4, "big") + header
-    return head + AESGCM(key).encrypt(nonce, payload, head)
-
-
-def open_handover(passphrase: str, blob: bytes) -> bytes:
-    if not blob.startswith(HANDOVER_MAGIC):
-        raise HandoverFileError("not an IT WORKS handover file")
-    offset = len(HANDOVER_MAGIC)
-    try:
-        size = int.from_bytes(blob[offset : offset + 4], "big")
-        head = blob[: offset + 4 + size]
-        header = json.loads(blob[offset + 4 : offset + 4 + size])
-        if header.get("kdf") != "scrypt" or header.get("cipher") != "AES-256-GCM":
-            raise ValueError
-        n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
-        if not (2**14 <= n <= 2**20 and 1 <= r <= 16 and 1 <= p <= 4):
-            raise ValueError
-        salt = base64.b64decode(header["salt"], validate=True)
-        nonce = base64.b64decode(header["nonce"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise HandoverFileError("the file header is damaged") from None
-    key = _passphrase_key(passphrase, salt, n, r, p)
-    try:
-        return AESGCM(key).decrypt(nonce, blob[len(head) :], head)
-    except (InvalidTag, ValueError):
-        raise HandoverFileError("wrong passphrase, or the file was altered") from None

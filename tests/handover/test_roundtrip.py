@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from itworks import crypto
+from itworks.services.handover import sealing
 
 PASSPHRASE = "a long handover passphrase 2023"
 AS_OF = "2022-11-20"
@@ -258,12 +259,12 @@ def test_manifest_mismatch_is_refused(demo_source, target) -> None:
     _, _, _, handover_file, _, _ = demo_source
     new_folder, new_url = target
     payload = json.loads(
-        gzip.decompress(crypto.open_handover(PASSPHRASE, handover_file.read_bytes()))
+        gzip.decompress(sealing.open_handover(PASSPHRASE, handover_file.read_bytes()))
     )
     payload["tables"]["registrants"]["rows"].pop()
     forged = handover_file.with_name("forged.bin")
     forged.write_bytes(
-        crypto.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
+        sealing.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
     )
     done = _cli(new_folder, new_url, "handover", "import", str(forged), stdin=PASSPHRASE)
     assert done.returncode == 1
@@ -277,7 +278,7 @@ def test_a_failure_while_writing_leaves_nothing(demo_source, target) -> None:
     _, _, _, handover_file, _, _ = demo_source
     new_folder, new_url = target
     payload = json.loads(
-        gzip.decompress(crypto.open_handover(PASSPHRASE, handover_file.read_bytes()))
+        gzip.decompress(sealing.open_handover(PASSPHRASE, handover_file.read_bytes()))
     )
     from itworks.services.handover import transfer
 
@@ -289,7 +290,7 @@ def test_a_failure_while_writing_leaves_nothing(demo_source, target) -> None:
     }
     forged = handover_file.with_name("duplicate.bin")
     forged.write_bytes(
-        crypto.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
+        sealing.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
     )
     done = _cli(new_folder, new_url, "handover", "import", str(forged), stdin=PASSPHRASE)
     assert done.returncode == 1, done.stdout
@@ -309,13 +310,13 @@ def test_a_changed_material_file_is_refused(demo_source, target) -> None:
     _, _, _, handover_file, _, _ = demo_source
     new_folder, new_url = target
     payload = json.loads(
-        gzip.decompress(crypto.open_handover(PASSPHRASE, handover_file.read_bytes()))
+        gzip.decompress(sealing.open_handover(PASSPHRASE, handover_file.read_bytes()))
     )
     (path, entry), *_ = payload["files"].items()
     entry["data"] = base64.b64encode(b"%PDF-1.4 something else").decode()
     forged = handover_file.with_name("changed-file.bin")
     forged.write_bytes(
-        crypto.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
+        sealing.seal_handover(PASSPHRASE, gzip.compress(json.dumps(payload).encode()))
     )
     done = _cli(new_folder, new_url, "handover", "import", str(forged), stdin=PASSPHRASE)
     assert done.returncode == 1

@@ -6,7 +6,7 @@ check values, which belong to the old keys) as JSON, with every personal field
 *decrypted*: the next instance encrypts them again under its own new data keys,
 master key and blind-index key, so no key of the old instance opens the new one.
 The JSON is compressed and sealed with AES-256-GCM under a key derived from a
-passphrase with scrypt (``crypto.seal_handover``): one altered byte and the file
+passphrase with scrypt (``sealing.seal_handover``): one altered byte and the file
 is refused. Inside, a manifest names the schema revision and, per table, the row
 count and a SHA-256 of the rows; the import checks it before it writes anything
 and again, inside its one transaction, against what it wrote.
@@ -39,6 +39,7 @@ from itworks.models import Base, utcnow
 from itworks.services import audit
 from itworks.services.engagement import materials
 from itworks.services.errors import ServiceError
+from itworks.services.handover import sealing
 
 FORMAT = "itworks-handover/1"
 # Belong to the old keys or to live sessions: never handed over.
@@ -268,7 +269,7 @@ def export(
     body = gzip.compress(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6
     )
-    blob = crypto.seal_handover(passphrase, body)
+    blob = sealing.seal_handover(passphrase, body)
     manifest = payload["manifest"]
     result = ExportResult(
         tables=len(manifest),
@@ -296,8 +297,8 @@ def export(
 def read(passphrase: str, blob: bytes) -> dict[str, Any]:
     """Open and check a handover file; raise HandoverError naming what is wrong."""
     try:
-        body = crypto.open_handover(passphrase, blob)
-    except crypto.HandoverFileError:
+        body = sealing.open_handover(passphrase, blob)
+    except sealing.HandoverFileError:
         raise HandoverError(
             N_("引き継ぎファイルを開けません: パスフレーズが違うか、ファイルが改変されています")
         ) from None

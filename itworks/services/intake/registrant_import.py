@@ -238,13 +238,12 @@ def _prepare(
             cipher = vault.cipher(key.key)
             blobs = tuple(
                 vault.encrypt(
-                    key.key,
+                    cipher,
                     key_uid=key.uid,
                     table=registrants.TABLE,
                     column=name,
                     row=public_id,
                     value=person.get(name),
-                    cipher=cipher,
                 )
                 for name in PERSONAL_FIELDS
             )

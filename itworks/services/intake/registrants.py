@@ -249,13 +249,12 @@ def add_registrant(
             registrant,
             f"{name}_enc",
             vault.encrypt(
-                new_key.key,
+                cipher,
                 key_uid=new_key.uid,
                 table=TABLE,
                 column=name,
                 row=public_id,
                 value=person.get(name),
-                cipher=cipher,
             ),
         )
     for kind, digest in identifier_digests(vault, person.get("email"), person.get("phone")):
@@ -383,13 +382,7 @@ def decrypt_values(
     for name, blob in blobs.items():
         try:
             values[name] = vault.decrypt(
-                key,
-                key_uid=key_row.uid,
-                table=TABLE,
-                column=name,
-                row=public_id,
-                blob=blob,
-                cipher=cipher,
+                cipher, key_uid=key_row.uid, table=TABLE, column=name, row=public_id, blob=blob
             )
         except DecryptionError as exc:
             log.warning("%s", exc)
