@@ -183,28 +183,27 @@ def test_no_write_leaves_a_stale_figure(app, client, session, reader, make_regis
     check("deleting consultations")
 
 
-def test_unchanged_data_is_served_from_the_cache(app, client, session, reader, monkeypatch) -> None:
-    from itworks.services.kpi import progress
-
+def _counted(monkeypatch, module, name: str) -> dict[str, int]:  # noqa: ANN001
+    """Replace ``module.name`` by a wrapper that counts its calls."""
     calls = {"n": 0}
-    original = progress.progress
+    original = getattr(module, name)
 
     def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         calls["n"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(progress, "progress", counting)
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_unchanged_data_is_served_from_the_cache(app, client, session, reader, monkeypatch) -> None:
+    from itworks.services.kpi import progress
+
+    calls = _counted(monkeypatch, progress, "progress")
     for _ in range(3):
         assert client.get(f"/api/v1/funnel?fy={FY}", headers=reader).status_code == 200
     assert calls["n"] == 1
-    histories = {"n": 0}
-    original_history = progress.history
-
-    def counting_history(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        histories["n"] += 1
-        return original_history(*args, **kwargs)
-
-    monkeypatch.setattr(progress, "history", counting_history)
+    histories = _counted(monkeypatch, progress, "history")
     for _ in range(3):
         assert client.get("/api/v1/funnel/history", headers=reader).status_code == 200
     assert histories["n"] == 1
